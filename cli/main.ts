@@ -1,0 +1,51 @@
+import { SluiceError } from '../shared/errors.ts';
+import { BUILD_HELP, buildCommand } from './build-command.ts';
+import { DEMO_HELP, demoCommand } from './demo-command.ts';
+import type { Io } from './io.ts';
+import { RUN_HELP, runCommand } from './run-command.ts';
+
+interface Command {
+  readonly about: string;
+  readonly help: string;
+  run(argv: readonly string[], io: Io): Promise<number>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  demo: { about: 'run the example app on its bundled data and print the results', help: DEMO_HELP, run: demoCommand },
+  run: { about: 'run an app (or a built artifact) in this process over files or stdio', help: RUN_HELP, run: runCommand },
+  build: { about: 'bundle an app into one artifact named by its hash', help: BUILD_HELP, run: buildCommand },
+};
+
+export const MAIN_HELP = `Usage: sluice <command> [flags]
+
+Sluice runs streaming apps — graphs of operators over event streams — on gateways and in the cloud.
+
+Commands:
+${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(8)} ${c.about}`).join('\n')}
+
+Run \`sluice <command> --help\` for the flags of each command.
+`;
+
+/** Runs the CLI; returns the exit code. Errors a user can fix print as one line. */
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(MAIN_HELP);
+    return name === undefined ? 2 : 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    io.stderr.write(`sluice: unknown command "${name}"; fix: run \`sluice --help\` to see the commands\n`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest, io);
+  } catch (err) {
+    if (err instanceof SluiceError) {
+      io.stderr.write(`sluice ${name}: ${err.message}\n`);
+      return err.retryable ? 1 : 2;
+    }
+    io.stderr.write(`sluice ${name}: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,67 @@
+import { writeFile } from 'node:fs/promises';
+import { ConfigError } from '../shared/errors.ts';
+import {
+  DEAD_LETTER, sinkFromArg, sourceFromArg, startRun, type MetricsSnapshot, type SinkBinding,
+} from '../shared/runtime/index.ts';
+import { helpText, pairs, parseArgs, type FlagSpec } from './args.ts';
+import type { Io } from './io.ts';
+import { loadApp } from './load-app.ts';
+
+const FLAGS: Record<string, FlagSpec> = {
+  in: { type: 'list', value: 'NAME=PATH|-', help: 'bind source NAME to a file, or - for stdin (repeatable)' },
+  out: { type: 'list', value: 'NAME=PATH|-', help: `bind sink NAME to a file, or - for stdout (repeatable); unbound sinks go to stdout; "${DEAD_LETTER}" defaults to stderr` },
+  param: { type: 'list', value: 'KEY=VALUE', help: 'an app parameter, read in the app with params.string/number/duration (repeatable)' },
+  metrics: { type: 'string', value: 'PATH|-', help: 'write the final per-operator metrics as JSON' },
+  quiet: { type: 'boolean', help: 'print no summary to stderr' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export const RUN_HELP = helpText(
+  'sluice run <app.ts|artifact.mjs> [--in NAME=PATH|-]... [--out NAME=PATH|-]... [--param KEY=VALUE]...',
+  'Runs a whole app in this process: reads its sources to the end, writes its sinks, and prints a\n' +
+  'summary of events in, results out, late events and dead letters to stderr.\n' +
+  'Example: sluice run examples/cdn-per-minute.ts --in logs=access.log --out results=-',
+  FLAGS,
+);
+
+export async function runCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags, positional } = parseArgs('run', argv, FLAGS);
+  if (flags.help) { io.stdout.write(RUN_HELP); return 0; }
+  if (positional.length !== 1) {
+    throw new ConfigError('CLI_RUN_APP', positional.length === 0 ? 'no app given' : `one app expected, got ${positional.length}`, { fix: 'sluice run <app.ts|artifact.mjs> --in NAME=PATH' });
+  }
+  const app = await loadApp(positional[0]!);
+  const graph = app.graph(pairs('param', flags.param as string[] | undefined));
+  const sources = Object.fromEntries(Object.entries(pairs('in', flags.in as string[] | undefined)).map(([k, v]) => [k, sourceFromArg(v)]));
+  const sinks: Record<string, SinkBinding> = Object.fromEntries(Object.entries(pairs('out', flags.out as string[] | undefined)).map(([k, v]) => [k, sinkFromArg(v)]));
+  for (const op of graph.operators) if (op.config.kind === 'sink' && !sinks[op.name]) sinks[op.name] = { type: 'stdout' };
+  const run = startRun(graph, {
+    sources, sinks,
+    onStatus: (e) => io.stderr.write(`sluice: ${e.type} ${JSON.stringify(e)}\n`),
+  });
+  const onSigint = () => { void run.stop(); };
+  process.once('SIGINT', onSigint);
+  try {
+    const { metrics } = await run.done;
+    if (!flags.quiet) io.stderr.write(summary(metrics));
+    const m = flags.metrics as string | undefined;
+    if (m === '-') io.stdout.write(`${JSON.stringify(metrics)}\n`);
+    else if (m) await writeFile(m, JSON.stringify(metrics, null, 2));
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  return 0;
+}
+
+/** A few lines a person reads after a run: what came in, what went out, what was late or bad. */
+export function summary(m: MetricsSnapshot): string {
+  const lines = [`sluice: done in ${(m.elapsedMs / 1000).toFixed(2)} s`];
+  for (const o of m.operators) {
+    if (o.kind === 'source') lines.push(`  source ${o.id}: ${o.in} records, ${o.out} events, ${o.deadLettered} dead-lettered`);
+    if (o.kind === 'aggregate' || o.kind === 'join') lines.push(`  window ${o.id}: ${o.in} events, ${o.out} results, ${o.lateUpdates} late updates, ${o.late} too late`);
+    if (o.kind === 'sink') lines.push(`  sink ${o.id.replace(/^sink:/, '')}: ${o.in} written`);
+    if (o.kind === 'exec' && o.restarts > 0) lines.push(`  exec ${o.id}: restarted ${o.restarts} times`);
+  }
+  if (m.deadLetters > 0) lines.push(`  ${m.deadLetters} dead letters (bind --out ${DEAD_LETTER}=FILE to keep them in a file)`);
+  return `${lines.join('\n')}\n`;
+}
