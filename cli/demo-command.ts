@@ -35,18 +35,20 @@ export async function demoCommand(argv: readonly string[], io: Io): Promise<numb
   const outDir = await mkdtemp(join(tmpdir(), 'sluice-demo-'));
   const outFile = join(outDir, 'results.jsonl');
   const results: CdnResult[] = [];
+  let late = 0;
   io.stdout.write(`Sluice demo: ${app.name} over ${input}\n`);
   const run = startRun(app.graph({ maxDelay: '60s' }), {
     sources: { logs: { type: 'file', path: input } },
     sinks: {
       results: { type: 'target', target: fanTarget(outFile, results) },
+      late: { type: 'collect', onEvent: () => { late++; } },
     },
   });
   const { metrics } = await run.done;
   const top = [...results].sort((a, b) => b.bytes - a.bytes).slice(0, 10);
   const windows = new Set(results.map((r) => r.windowStart)).size;
   const clients = new Set(results.map((r) => r.client)).size;
-  io.stdout.write(`\n${results.length} results: ${clients} clients over ${windows} one-minute windows.\n`);
+  io.stdout.write(`\n${results.length} results: ${clients} clients over ${windows} one-minute windows; ${late} lines too late.\n`);
   io.stdout.write(`Top client-minutes by bytes:\n`);
   io.stdout.write(`  ${'client'.padEnd(16)} ${'minute (UTC)'.padEnd(22)} ${'requests'.padStart(8)} ${'bytes'.padStart(12)}\n`);
   for (const r of top) io.stdout.write(`  ${r.client.padEnd(16)} ${r.windowStart.padEnd(22)} ${String(r.requests).padStart(8)} ${String(r.bytes).padStart(12)}\n`);

@@ -45,7 +45,7 @@ export function assembleGraph(app: string, drafts: readonly Draft[], params: Rec
     const inputs = d.inputs.map((e) => ({ from: ids[e.draft]!, grouping: e.grouping, port: e.port }));
     const ins = inputs.map((e) => byId.get(e.from)!);
     for (const e of inputs) consumers.set(e.from, (consumers.get(e.from) ?? 0) + 1);
-    const spec = checkOperator(id, d, inputs, ins);
+    const spec = checkOperator(id, d, inputs, ins, byId);
     specs.push(spec);
     byId.set(id, spec);
   });
@@ -95,7 +95,7 @@ function checkNames(specs: readonly OperatorSpec[]): void {
 }
 
 function checkOperator(
-  id: string, d: Draft, inputs: OperatorSpec['inputs'], ins: readonly OperatorSpec[],
+  id: string, d: Draft, inputs: OperatorSpec['inputs'], ins: readonly OperatorSpec[], byId: ReadonlyMap<string, OperatorSpec>,
 ): OperatorSpec {
   const kind = d.config.kind;
   const where = `operator "${id}" (${KIND_IO[kind].describe})`;
@@ -129,7 +129,7 @@ function checkOperator(
   const time: TimeDomain = kind === 'source'
     ? (d.config.kind === 'source' && d.config.source.eventTime !== undefined ? 'event' : 'none')
     : timeOf(ins.map((s) => s.time));
-  checkTime(d.config, ins, fail);
+  checkTime(d.config, ins, byId, fail);
   const valueType = d.valueType ?? inferType(d.config, ins);
   if (d.config.kind === 'aggregate' && d.config.aggregate.needsNumbers && !typeFits(ins[0]!.valueType, 'number')) {
     fail('GRAPH_TYPE_MISMATCH', `${d.config.aggregate.fn} needs numbers, but "${ins[0]!.id}" emits ${ins[0]!.valueType} values`, `pass a selector, e.g. .${d.config.aggregate.fn}((v) => v.bytes), or .map(...) to numbers first`);
@@ -152,11 +152,20 @@ function checkPlacement(p: Placement, fail: (code: string, what: string, fix: st
   fail('GRAPH_BAD_PLACEMENT', `placement ${JSON.stringify(p)} is not valid`, 'use "edge", "cloud", "auto" or { selector: "tag=value" }');
 }
 
-function checkTime(c: OperatorConfig, ins: readonly OperatorSpec[], fail: (code: string, what: string, fix: string) => never): void {
+function checkTime(
+  c: OperatorConfig, ins: readonly OperatorSpec[], byId: ReadonlyMap<string, OperatorSpec>,
+  fail: (code: string, what: string, fix: string) => never,
+): void {
   const win = c.kind === 'aggregate' ? c.aggregate : c.kind === 'join' ? c.join : undefined;
   if (win?.time === 'event') {
-    const untimed = ins.find((s) => s.time !== 'event');
+    let untimed = ins.find((s) => s.time !== 'event');
     if (untimed) {
+      // Name the source that lacks event time: that is where the fix goes.
+      while (untimed.inputs.length > 0) {
+        const up: OperatorSpec | undefined = untimed.inputs.map((e) => byId.get(e.from)!).find((s) => s.time !== 'event');
+        if (!up) break;
+        untimed = up;
+      }
       fail('GRAPH_NO_EVENT_TIME', `an event-time window needs event time, but "${untimed.id}" has none`, 'give its source an eventTime (a field or a function), or use { time: "processing" }');
     }
   }

@@ -79,9 +79,11 @@ export class ExecOp extends Operator {
         this.out.watermark(Infinity);
         resolve();
       };
-      this.flush();
-      if (this.child) this.child.stdin?.end();
-      else this.finish();
+      if (this.child) {
+        this.flush();
+        this.child.stdin?.end();
+      } else if (this.restartTimer === undefined) this.finish();
+      // Otherwise the pending restart hands the buffer to the new program, then ends its input.
     }));
   }
 
@@ -156,6 +158,13 @@ export class ExecOp extends Operator {
   }
 
   private finish(): void {
+    if (this.chunks.length > 0) {
+      // The program is gone for good with values still buffered: a counted, visible drop.
+      this.m.dropped += this.chunks.length;
+      this.ctx.status({ type: 'exec-error', op: this.id, message: `${this.chunks.length} values never reached ${this.cfg.command}` });
+      this.chunks = [];
+      this.queued = 0;
+    }
     const f = this.finished;
     this.finished = undefined;
     f?.();

@@ -34,6 +34,9 @@ export class SourceOp extends Operator {
 
   /** One line of text input; `where` names it in dead letters (e.g. "line 12"). */
   ingestLine(line: string, where: number): void {
+    // Blank lines carry nothing in the structured formats: skipped, not counted.
+    if (this.cfg.format !== 'lines' && line.trim() === '') return;
+    this.countIn();
     switch (this.cfg.format) {
       case 'lines': {
         const parse = this.cfg.parse;
@@ -44,7 +47,6 @@ export class SourceOp extends Operator {
         return;
       }
       case 'json': {
-        if (line.trim() === '') return;
         let v: unknown;
         try { v = JSON.parse(line); } catch (err) { this.bad(`line ${where}: not valid JSON (${(err as Error).message})`, line); return; }
         this.emitValue(v, line, where);
@@ -58,11 +60,11 @@ export class SourceOp extends Operator {
 
   /** A value that needs no parsing (format `object`, or a channel's decoded event). */
   ingestValue(value: unknown, where: number): void {
+    this.countIn();
     this.emitValue(value, value, where);
   }
 
   private ingestCsv(line: string, where: number): void {
-    if (line.trim() === '') return;
     const fields = splitCsvLine(line);
     if (typeof fields === 'string') { this.bad(`line ${where}: ${fields}`, line); return; }
     if (this.header === undefined) { this.header = fields.map((f) => f.trim()); return; }
@@ -76,7 +78,6 @@ export class SourceOp extends Operator {
   }
 
   private ingestSenml(line: string, where: number): void {
-    if (line.trim() === '') return;
     let pack: unknown;
     try { pack = JSON.parse(line); } catch (err) { this.bad(`line ${where}: not valid JSON (${(err as Error).message})`, line); return; }
     const r = resolveSenml(pack, this.batchNow || this.ctx.clock.now());
@@ -85,7 +86,6 @@ export class SourceOp extends Operator {
   }
 
   private emitValue(value: unknown, raw: unknown, where: number): void {
-    this.countIn();
     const validate = this.cfg.validate;
     if (validate !== undefined) {
       let reason: unknown;

@@ -5,6 +5,8 @@ export interface OperatorMetrics {
   id: string;
   kind: string;
   instances: number;
+  /** Events in per instance: shows how a grouping spread the load (skew). */
+  inPerInstance: number[];
   in: number;
   out: number;
   /** Beyond allowed lateness: to the late side output, or dropped and counted here. */
@@ -45,7 +47,7 @@ export function snapshotMetrics(
   for (const [id, ops] of instances) {
     const h = new Histogram();
     const m: OperatorMetrics = {
-      id, kind: ops[0]!.m.kind, instances: ops.length, in: 0, out: 0, late: 0, lateUpdates: 0, dropped: 0,
+      id, kind: ops[0]!.m.kind, instances: ops.length, inPerInstance: ops.map((o) => o.m.in), in: 0, out: 0, late: 0, lateUpdates: 0, dropped: 0,
       deadLettered: 0, restarts: 0, rateIn: 0, rateOut: 0, latencyMs: { p50: 0, p99: 0, max: 0, samples: 0 },
     };
     let state: number | undefined;

@@ -172,12 +172,12 @@ async function* batches(b: SourceBinding, size: number): AsyncGenerator<Batch> {
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
-    let items: unknown[] = [];
+    // An async source (a live feed) delivers each value as it arrives: holding a partial batch
+    // back until it fills would delay values without bound.
     for await (const v of source as AsyncIterable<unknown>) {
-      items.push(v);
-      if (items.length >= size) { yield { items, from: 0, to: items.length, lines, first: n }; n += items.length; items = []; }
+      yield { items: [v], from: 0, to: 1, lines, first: n };
+      n++;
     }
-    if (items.length > 0) yield { items, from: 0, to: items.length, lines, first: n };
     return;
   }
   const stream = b.type === 'file' ? createReadStream(b.path, { highWaterMark: 256 * 1024 }) : b.type === 'stdin' ? process.stdin : b.stream;
