@@ -9,7 +9,7 @@ import { loadApp } from './load-app.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   in: { type: 'list', value: 'NAME=PATH|-', help: 'bind source NAME to a file, or - for stdin (repeatable)' },
-  out: { type: 'list', value: 'NAME=PATH|-', help: `bind sink NAME to a file, or - for stdout (repeatable); unbound sinks go to stdout; "${DEAD_LETTER}" defaults to stderr` },
+  out: { type: 'list', value: 'NAME=PATH|-', help: `bind sink NAME to a file, or - for stdout (repeatable); an app's only sink defaults to stdout; "${DEAD_LETTER}" defaults to stderr` },
   param: { type: 'list', value: 'KEY=VALUE', help: 'an app parameter, read in the app with params.string/number/duration (repeatable)' },
   metrics: { type: 'string', value: 'PATH|-', help: 'write the final per-operator metrics as JSON' },
   quiet: { type: 'boolean', help: 'print no summary to stderr' },
@@ -34,7 +34,10 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const graph = app.graph(pairs('param', flags.param as string[] | undefined));
   const sources = Object.fromEntries(Object.entries(pairs('in', flags.in as string[] | undefined)).map(([k, v]) => [k, sourceFromArg(v)]));
   const sinks: Record<string, SinkBinding> = Object.fromEntries(Object.entries(pairs('out', flags.out as string[] | undefined)).map(([k, v]) => [k, sinkFromArg(v)]));
-  for (const op of graph.operators) if (op.config.kind === 'sink' && !sinks[op.name]) sinks[op.name] = { type: 'stdout' };
+  // An app with one sink writes to stdout when it is not bound; with several, each must be bound
+  // so results, late events and the like never mix on one stream unasked.
+  const sinkNames = graph.operators.filter((o) => o.config.kind === 'sink').map((o) => o.name);
+  if (sinkNames.length === 1 && !sinks[sinkNames[0]!]) sinks[sinkNames[0]!] = { type: 'stdout' };
   const run = startRun(graph, {
     sources, sinks,
     onStatus: (e) => io.stderr.write(`sluice: ${e.type} ${JSON.stringify(e)}\n`),

@@ -1,4 +1,4 @@
-import { ConfigError } from '../errors.ts';
+import { ConfigError, SluiceError, describeError } from '../errors.ts';
 import { assembleGraph, parseDuration, type Duration, type EventTimeSpec, type Graph, type SourceFormat } from '../graph/index.ts';
 import { DraftList, Stream } from './stream.ts';
 
@@ -7,8 +7,8 @@ export interface SourceOptions<T> {
   format?: SourceFormat;
   /** Event time: a field name (ms number or ISO-8601 text) or a function. Omit for no event time. */
   eventTime?: EventTimeSpec<T>;
-  /** With format `lines`: parses each line into a value; throw to reject it (it goes to the dead-letter stream). */
-  parse?: (line: string) => T;
+  /** With format `lines`: parses each line (and its 1-based record number) into a value; throw to reject it (it goes to the dead-letter stream). */
+  parse?: (line: string, record: number) => T;
   /** Bounded disorder: the watermark trails the newest event time by this much (default 0). */
   maxDelay?: Duration;
   /** Return a reason to reject a value; it goes to the dead-letter stream instead. */
@@ -90,7 +90,15 @@ export function defineApp(name: string, build: (app: AppBuilder, params: Params)
     name,
     graph(params: Record<string, string> = {}): Graph {
       const app = new AppBuilder();
-      build(app, new Params(Object.freeze({ ...params })));
+      try {
+        build(app, new Params(Object.freeze({ ...params })));
+      } catch (err) {
+        if (err instanceof SluiceError) throw err;
+        // The app's own code threw while declaring its graph: say so in one line.
+        throw new ConfigError('APP_BUILD_FAILED', `app "${name}" failed while building its graph: ${describeError(err)}`, {
+          where: `app "${name}"`, fix: 'check its --param values and the files it reads', cause: err,
+        });
+      }
       return assembleGraph(name, app.list.drafts, params);
     },
   });

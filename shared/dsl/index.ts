@@ -8,3 +8,4 @@ export { defineApp, isAppDefinition, AppBuilder, Params, type AppDefinition, typ
 export { Stream, KeyedStream, WindowedStream, WindowOutput, JoinBuilder, type WindowResult, type WindowOptions, type ExecOptions } from './stream.ts';
 export { tumbling, sliding, session } from './windows.ts';
 export type { Aggregator, ProcessFunction, ProcessContext, Placement, Graph } from '../graph/index.ts';
+export { SluiceError, ConfigError } from '../errors.ts';

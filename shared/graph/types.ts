@@ -29,7 +29,7 @@ export interface SourceConfig {
   readonly eventTime: EventTimeSpec | undefined;
   readonly maxDelayMs: number;
   /** For `lines`: turns each line into a value; a throw sends the line to the dead-letter stream. */
-  readonly parse: ((line: string) => any) | undefined;
+  readonly parse: ((line: string, record: number) => any) | undefined;
   /** Returns a reason when the value is invalid; the value then goes to the dead-letter stream. */
   readonly validate: ((value: any) => string | undefined | null | void) | undefined;
 }

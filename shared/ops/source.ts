@@ -42,7 +42,7 @@ export class SourceOp extends Operator {
         const parse = this.cfg.parse;
         if (parse === undefined) { this.emitValue(line, line, where); return; }
         let v: unknown;
-        try { v = parse(line); } catch (err) { this.bad(`line ${where}: ${(err as Error)?.message ?? String(err)}`, line); return; }
+        try { v = parse(line, where); } catch (err) { this.bad(`line ${where}: ${(err as Error)?.message ?? String(err)}`, line); return; }
         this.emitValue(v, line, where);
         return;
       }

@@ -28,7 +28,9 @@ const wireData = {
 
 /** Drops -0 (CBOR writes it as integer 0) so deep equality compares what the wire keeps. */
 const zeroless = (x: number): number => (x === 0 ? 0 : x);
-const jsonish = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown);
+// cbor-x renames a "__proto__" key to "__proto_" on decode (its guard against prototype
+// injection), so that one key does not round-trip; a test below pins the safe behaviour.
+const jsonish = fc.jsonValue().map((v) => JSON.parse(JSON.stringify(v)) as unknown).filter((v) => !JSON.stringify(v).includes('"__proto__"'));
 const anyValue = fc.oneof(
   jsonish,
   fc.uint8Array({ maxLength: 16 }),
@@ -86,6 +88,17 @@ describe('encodeFrame / decodeFrame', () => {
         }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('hostile values', () => {
+  it('a "__proto__" key never becomes a prototype: it arrives renamed, as plain data', () => {
+    const hostile = JSON.parse('{"__proto__": {"isAdmin": true}, "a": 1}') as unknown;
+    const frame = data([{ ts: 1, key: undefined, value: hostile }], { watermark: 0, epoch: 0, firstSeq: 0, lastSeq: 0 });
+    const back = (frameOf(decodeFrame(encodeFrame(frame))) as DataFrame).events[0]!.value as Record<string, unknown>;
+    expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+    expect(back.isAdmin).toBeUndefined();
+    expect(back.a).toBe(1);
   });
 });
 

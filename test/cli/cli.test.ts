@@ -45,6 +45,21 @@ describe('sluice --help and errors', () => {
     }
   });
 
+  it('an app that throws while building its graph gets one line, not a stack trace', async () => {
+    const app = join(dir, 'throws.ts');
+    writeFileSync(app, `import { defineApp } from 'sluice';
+export default defineApp('throws', (app, params) => { if (!params.string('path', '')) throw new Error('--param path is required'); app.source('in').sink('out'); });`);
+    const r = await sluice(['run', app, '--in', 'in=-']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual(['sluice run: app "throws" failed while building its graph: --param path is required; at app "throws"; fix: check its --param values and the files it reads']);
+  });
+
+  it('an app with several sinks must bind each, so outputs never mix on stdout', async () => {
+    const r = await sluice(['run', join(ROOT, 'examples/cdn-per-minute.ts'), '--in', 'logs=-', '--out', 'results=-']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/sink "late" has no output.*--out late=FILE/);
+  });
+
   it('an app that fails validation is refused with the operator and the fix', async () => {
     const bad = join(dir, 'bad.ts');
     writeFileSync(bad, `import { defineApp, tumbling } from 'sluice';

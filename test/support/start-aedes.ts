@@ -3,11 +3,9 @@
  * `stop()` takes it down (clients see the connection drop) and `restart()` brings a fresh
  * broker up on the same port, so broker-restart tests need no fixed port.
  */
-import { createServer } from 'node:net';
-import type { Server, Socket } from 'node:net';
-import { Aedes } from 'aedes';
-import type { AedesOptions } from 'aedes';
+import type { Aedes, AedesOptions } from 'aedes';
 import { IoError } from '../../shared/errors.ts';
+import { createEmbeddedBroker, type EmbeddedBroker } from '../../shared/link/index.ts';
 
 export interface AedesTestOptions {
   /** Passed to `Aedes.createBroker` on every (re)start. */
@@ -39,56 +37,27 @@ export interface AedesTestBroker {
  * try { const c = mqtt.connect(b.url); ... } finally { await b.close(); }
  */
 export async function startAedes(options: AedesTestOptions = {}): Promise<AedesTestBroker> {
-  const brokerOptions = { ...options.aedes };
-  let broker: Aedes | undefined;
-  let server: Server | undefined;
-  let sockets = new Set<Socket>();
+  let current: EmbeddedBroker | undefined;
   let port = options.port ?? 0;
   let closed = false;
-
   const up = async (): Promise<void> => {
-    const b = await Aedes.createBroker(brokerOptions);
-    const s = createServer((socket) => {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      b.handle(socket);
-    });
-    try {
-      await listenWithRetry(s, port);
-    } catch (err) {
-      await new Promise<void>((resolve) => b.close(() => resolve()));
-      throw err;
-    }
-    const address = s.address();
-    if (address === null || typeof address === 'string') throw new IoError('TEST_BROKER_ADDRESS', 'aedes server has no TCP address');
-    port = address.port;
-    broker = b;
-    server = s;
+    current = await createEmbeddedBroker({ port, aedes: options.aedes });
+    port = current.port;
   };
-
   const down = async (): Promise<void> => {
-    const b = broker;
-    const s = server;
-    broker = undefined;
-    server = undefined;
-    if (b === undefined || s === undefined) return;
-    const serverClosed = new Promise<void>((resolve) => s.close(() => resolve()));
-    await new Promise<void>((resolve) => b.close(() => resolve()));
-    // Sockets that never sent CONNECT are not aedes clients yet; drop them too.
-    for (const socket of sockets) socket.destroy();
-    sockets = new Set();
-    await serverClosed;
+    const b = current;
+    current = undefined;
+    await b?.close();
   };
-
   await up();
   return {
     get url() { return `mqtt://127.0.0.1:${port}`; },
     get port() { return port; },
     get broker() {
-      if (broker === undefined) throw new IoError('TEST_BROKER_STOPPED', 'aedes is stopped', { fix: 'call restart() first' });
-      return broker;
+      if (current === undefined) throw new IoError('TEST_BROKER_STOPPED', 'aedes is stopped', { fix: 'call restart() first' });
+      return current.aedes;
     },
-    get running() { return broker !== undefined; },
+    get running() { return current !== undefined; },
     stop: down,
     async restart() {
       if (closed) throw new IoError('TEST_BROKER_CLOSED', 'aedes test broker was closed', { retryable: false });
@@ -100,24 +69,4 @@ export async function startAedes(options: AedesTestOptions = {}): Promise<AedesT
       await down();
     },
   };
-}
-
-/** Listens on 127.0.0.1:port; a just-freed fixed port may linger briefly, so retry EADDRINUSE a few times. */
-async function listenWithRetry(server: Server, port: number): Promise<void> {
-  for (let attempt = 0; ; attempt++) {
-    const outcome = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
-      const onError = (err: NodeJS.ErrnoException): void => resolve(err);
-      server.once('error', onError);
-      server.listen(port, '127.0.0.1', () => {
-        server.off('error', onError);
-        resolve(undefined);
-      });
-    });
-    if (outcome === undefined) return;
-    const code = outcome.code;
-    if (code !== 'EADDRINUSE' || port === 0 || attempt >= 20) {
-      throw new IoError('TEST_BROKER_LISTEN', `aedes could not listen on 127.0.0.1:${port}: ${String(code)}`, { cause: outcome });
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50)); // back-off before retrying the bind, not a sync sleep
-  }
 }
