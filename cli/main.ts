@@ -1,4 +1,5 @@
 import { SluiceError } from '../shared/errors.ts';
+import { BROKER_HELP, brokerCommand } from './broker-command.ts';
 import { BUILD_HELP, buildCommand } from './build-command.ts';
 import { DEMO_HELP, demoCommand } from './demo-command.ts';
 import type { Io } from './io.ts';
@@ -14,6 +15,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   demo: { about: 'run the example app on its bundled data and print the results', help: DEMO_HELP, run: demoCommand },
   run: { about: 'run an app (or a built artifact) in this process over files or stdio', help: RUN_HELP, run: runCommand },
   build: { about: 'bundle an app into one artifact named by its hash', help: BUILD_HELP, run: buildCommand },
+  broker: { about: 'start the embedded MQTT broker on its own', help: BROKER_HELP, run: brokerCommand },
 };
 
 export const MAIN_HELP = `Usage: sluice <command> [flags]
