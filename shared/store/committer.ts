@@ -1,0 +1,190 @@
+/**
+ * Group commit. Appends encode their frames into a staging buffer; one task writes the whole
+ * group with a single write and one fsync, then reports it durable. A group starts writing
+ * `groupCommitMs` after its first record (or at once past `groupCommitBytes`); while one group
+ * is being written the next one gathers. A failed write keeps its group and retries with
+ * backoff at the same file offset, so a half-written group is overwritten, not duplicated.
+ */
+import type { IoQueue } from './io-queue.ts';
+import type { LogConfig } from './options.ts';
+import { encodeSegmentHeader, FRAME_HEADER_BYTES, writeFrame } from './frame.ts';
+import type { Segment } from './segment.ts';
+
+/** Frames staged for one segment, written as one unit. */
+export class StagedPart {
+  buf: Buffer;
+  len = 0;
+  firstSeq = 0;
+  lastSeq = 0;
+  /** Set once a write of this part started; later appends go to a new part. */
+  frozen = false;
+
+  constructor(
+    readonly seg: Segment,
+    readonly fileOffset: number,
+    readonly stagedAt: number,
+    capacity: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(capacity);
+  }
+
+  reserve(n: number): void {
+    if (this.len + n <= this.buf.byteLength) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.byteLength * 2, this.len + n));
+    this.buf.copy(next, 0, 0, this.len);
+    this.buf = next;
+  }
+}
+
+export interface CommitHooks {
+  durable(part: StagedPart): void;
+  fault(err: unknown): void;
+  recovered(): void;
+}
+
+/** Stages frames and writes them as groups, one write and one fsync per segment per group. */
+export class Committer {
+  private parts: StagedPart[] = [];
+  pendingBytes = 0;
+  faulted: unknown = undefined;
+  private timer: unknown = undefined;
+  private running: Promise<void> | undefined;
+  private retryDelay: number;
+  private retryWait = 0;
+
+  constructor(
+    private readonly cfg: LogConfig,
+    private readonly dir: string,
+    private readonly io: IoQueue,
+    private readonly hooks: CommitHooks,
+  ) {
+    this.retryDelay = cfg.retryMs;
+  }
+
+  /** Encodes one record for `seg`; returns the file offset the frame will sit at. */
+  stage(seg: Segment, seq: number, ts: number, priority: number, payload: Uint8Array): number {
+    const size = FRAME_HEADER_BYTES + payload.byteLength;
+    let part = this.parts[this.parts.length - 1];
+    if (!part || part.frozen || part.seg !== seg) {
+      const cap = Math.max(size, Math.min(this.cfg.groupCommitBytes, 64 * 1024));
+      part = new StagedPart(seg, seg.stagedEnd, this.cfg.clock.now(), cap);
+      part.firstSeq = seq;
+      this.parts.push(part);
+    }
+    part.reserve(size);
+    const offset = part.fileOffset + part.len;
+    part.len = writeFrame(part.buf, part.len, seq, ts, priority, payload);
+    part.lastSeq = seq;
+    seg.stagedEnd += size;
+    this.pendingBytes += size;
+    // While faulted, only the backoff timer retries; a burst of appends must not spin on a dead disk.
+    if (this.pendingBytes >= this.cfg.groupCommitBytes && this.faulted === undefined) this.kick();
+    else this.schedule();
+    return offset;
+  }
+
+  /** Whether staged records of `seg` wait for their write. */
+  holds(seg: Segment): boolean {
+    return this.parts.some((p) => p.seg === seg);
+  }
+
+  /** Whether some staged record has not been written yet. */
+  get pending(): boolean {
+    return this.parts.length > 0;
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined || this.running || this.parts.length === 0) return;
+    const first = this.parts[0] as StagedPart;
+    const wait = this.faulted ? this.retryWait : first.stagedAt + this.cfg.groupCommitMs - this.cfg.clock.now();
+    if (wait <= 0 && !this.faulted) {
+      this.kick();
+      return;
+    }
+    this.timer = this.cfg.clock.setTimeout(() => {
+      this.timer = undefined;
+      this.kick();
+    }, Math.max(0, wait));
+  }
+
+  /** Starts writing what is staged now (unless a write is already running). */
+  kick(): void {
+    if (this.running || this.parts.length === 0) return;
+    if (this.timer !== undefined) {
+      this.cfg.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.running = this.io
+      .run(() => this.writeParts(this.parts.length))
+      .catch((err: unknown) => this.hooks.fault(err))
+      .then(() => {
+        this.running = undefined;
+        this.schedule();
+      });
+  }
+
+  /** Writes everything staged, once; resolves false if a fault left records unwritten. */
+  async flush(): Promise<boolean> {
+    if (this.timer !== undefined) {
+      this.cfg.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.running) await this.running;
+    if (this.timer !== undefined) {
+      this.cfg.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.parts.length > 0) await this.io.run(() => this.writeParts(this.parts.length)).catch((err: unknown) => this.hooks.fault(err));
+    if (this.timer !== undefined) {
+      this.cfg.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    return this.parts.length === 0;
+  }
+
+  private async writeParts(n: number): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      const part = this.parts[0];
+      if (!part) return;
+      part.frozen = true;
+      const seg = part.seg;
+      try {
+        if (!seg.file) seg.file = await this.cfg.fs.open(seg.path, seg.created ? 'r+' : 'w');
+        const data = part.buf.subarray(0, part.len);
+        if (seg.created) await seg.file.writev([data], part.fileOffset);
+        else await seg.file.writev([encodeSegmentHeader(seg.base), data], 0);
+        await seg.file.sync();
+        if (!seg.created) {
+          await this.cfg.fs.syncDir(this.dir);
+          seg.created = true;
+        }
+      } catch (err) {
+        this.faulted = err;
+        this.hooks.fault(err);
+        this.retryWait = this.retryDelay;
+        this.retryDelay = Math.min(this.retryDelay * 2, this.cfg.retryMaxMs);
+        return;
+      }
+      this.parts.shift();
+      this.pendingBytes -= part.len;
+      seg.durableEnd = part.fileOffset + part.len;
+      if (this.faulted !== undefined) {
+        this.faulted = undefined;
+        this.retryDelay = this.cfg.retryMs;
+        this.hooks.recovered();
+      }
+      this.hooks.durable(part);
+      if (seg.sealed && seg.file && !this.parts.some((p) => p.seg === seg)) {
+        const f = seg.file;
+        seg.file = undefined;
+        await f.close().catch(() => undefined);
+      }
+    }
+  }
+
+  /** Drops everything unwritten (close after a fault that would not clear). */
+  discard(): void {
+    this.parts = [];
+    this.pendingBytes = 0;
+  }
+}

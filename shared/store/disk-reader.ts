@@ -1,0 +1,161 @@
+/**
+ * The read path of the disk log: serve from the tail cache when it reaches back far enough,
+ * else seek to the chunk holding the seq and read a block from the segment file. Frames read
+ * from disk are CRC-checked; damage found now is skipped, counted once and remembered.
+ */
+import { IoError } from '../errors.ts';
+import type { FileLayer } from './file-layer.ts';
+import { FRAME_HEADER_BYTES, framePriority, frameSeq, frameTs, parseFrame, resync } from './frame.ts';
+import type { LogRecord } from './types.ts';
+import { MAX_SCAN_PAYLOAD, type Segment } from './segment.ts';
+import type { SegmentIndex } from './segment-index.ts';
+import type { TailCache } from './tail-cache.ts';
+
+export interface ReadContext {
+  readonly fs: FileLayer;
+  readonly index: SegmentIndex;
+  readonly cache: TailCache;
+  readonly durableSeq: number;
+  /** Damage met while reading that recovery had not seen. */
+  onCorrupt(seg: Segment, from: number, to: number, lost: number): void;
+}
+
+/** Collects records into `out` until a limit; the state of one `read()` call. */
+class Collector {
+  readonly out: LogRecord[] = [];
+  bytes = 0;
+  constructor(
+    public next: number,
+    readonly limitSeq: number,
+    readonly maxRecords: number,
+    readonly maxBytes: number,
+  ) {}
+
+  get full(): boolean {
+    return this.out.length >= this.maxRecords || this.bytes >= this.maxBytes || this.next > this.limitSeq;
+  }
+
+  /** Takes the frame at `at` if it is wanted; false once a limit is reached. */
+  take(buf: Buffer, at: number, len: number): boolean {
+    const seq = frameSeq(buf, at);
+    if (seq < this.next) return true;
+    if (seq > this.limitSeq) return false;
+    const n = len - FRAME_HEADER_BYTES;
+    if (this.out.length > 0 && this.bytes + n > this.maxBytes) return false;
+    const payload = new Uint8Array(buf.buffer, buf.byteOffset + at + FRAME_HEADER_BYTES, n);
+    this.out.push({ seq, ts: frameTs(buf, at), priority: framePriority(buf, at), payload });
+    this.bytes += n;
+    this.next = seq + 1;
+    return this.out.length < this.maxRecords && this.bytes < this.maxBytes;
+  }
+}
+
+/** Reads up to `maxRecords` / `maxBytes` of durable records from `fromSeq` (see `OutboxLog.read`). */
+export async function readRecords(ctx: ReadContext, fromSeq: number, maxRecords: number, maxBytes: number): Promise<LogRecord[]> {
+  const c = new Collector(Math.max(fromSeq, ctx.index.head), ctx.durableSeq, maxRecords, maxBytes);
+  let stalls = 0;
+  while (!c.full) {
+    const before = c.next;
+    const group = ctx.cache.find(c.next);
+    if (group) {
+      const f = group.frames;
+      for (let at = 0; at < f.byteLength; ) {
+        const len = FRAME_HEADER_BYTES + f.readUInt32LE(at);
+        if (!c.take(f, at, len)) break;
+        at += len;
+      }
+      if (c.next <= group.lastSeq && !c.full) c.next = group.lastSeq + 1;
+    } else {
+      const seg = ctx.index.segmentFor(c.next);
+      if (!seg || seg.chunks.length === 0) break;
+      await readFromSegment(ctx, seg, c);
+    }
+    if (c.next === before && !c.full) {
+      // Nothing moved: a segment vanished under us (acked and deleted) or a swap raced us.
+      if (++stalls > 3) break;
+    } else stalls = 0;
+  }
+  return c.out;
+}
+
+async function readFromSegment(ctx: ReadContext, seg: Segment, c: Collector): Promise<void> {
+  const chunk = seg.chunks[seg.chunkAt(c.next)];
+  if (!chunk) {
+    c.next = seg.lastSeq + 1;
+    return;
+  }
+  if (c.next < chunk.seq) c.next = chunk.seq;
+  const start = chunk.offset;
+  const avg = seg.totalRecords > 0 ? seg.totalBytes / seg.totalRecords : 1024;
+  const want = Math.min((c.maxRecords - c.out.length) * avg * 1.1, c.maxBytes - c.bytes + avg * 2) + chunk.bytes;
+  const generation = seg.generation;
+  let end = Math.min(seg.durableEnd, start + Math.max(64 * 1024, Math.min(want, 16 * 1024 * 1024)));
+  for (;;) {
+    const buf = await readBlock(ctx.fs, seg, start, end);
+    if (!buf || seg.generation !== generation) return;
+    const r = parseBlock(ctx, seg, buf, start, end, chunk.seq - 1, c);
+    if (r === 'done') return;
+    if (r === 'short' && end < seg.durableEnd) {
+      // A frame runs past the block (or damage needs the rest of the file to resync).
+      if (c.out.length > 0) return;
+      end = Math.min(seg.durableEnd, start + (end - start) * 2);
+      continue;
+    }
+    c.next = Math.max(c.next, seg.lastSeq + 1);
+    return;
+  }
+}
+
+async function readBlock(fs: FileLayer, seg: Segment, start: number, end: number): Promise<Buffer | undefined> {
+  let file;
+  try {
+    file = await fs.open(seg.path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new IoError('STORE_READ_FAILED', `cannot open ${seg.path}`, { cause: err, fix: 'check the disk and permissions' });
+  }
+  try {
+    const buf = Buffer.allocUnsafe(end - start);
+    let got = 0;
+    while (got < buf.byteLength) {
+      const n = await file.read(buf, got, buf.byteLength - got, start + got);
+      if (n <= 0) break;
+      got += n;
+    }
+    return got === buf.byteLength ? buf : buf.subarray(0, got);
+  } catch (err) {
+    throw new IoError('STORE_READ_FAILED', `cannot read ${seg.path}`, { cause: err, fix: 'check the disk' });
+  } finally {
+    await file.close().catch(() => undefined);
+  }
+}
+
+/** Parses `buf` (file bytes from `base`); 'done' when a limit was hit, 'short' when it ran out mid-frame. */
+function parseBlock(ctx: ReadContext, seg: Segment, buf: Buffer, base: number, end: number, afterSeq: number, c: Collector): 'done' | 'short' | 'end' {
+  const n = buf.byteLength;
+  let at = 0;
+  let last = afterSeq;
+  while (at < n) {
+    const len = parseFrame(buf, at, n, last, MAX_SCAN_PAYLOAD);
+    if (len > 0) {
+      last = frameSeq(buf, at);
+      if (!c.take(buf, at, len)) return 'done';
+      at += len;
+      continue;
+    }
+    const known = seg.badRanges.find((r) => r[0] === base + at);
+    if (known) {
+      at = known[1] - base;
+      continue;
+    }
+    if (len === 0 && base + n < seg.durableEnd) return 'short';
+    const next = resync(buf, at, n, last, MAX_SCAN_PAYLOAD);
+    if (next < 0 && base + n < seg.durableEnd) return 'short';
+    const to = next < 0 ? n : next;
+    const lost = next < 0 ? Math.max(1, seg.lastSeq - last) : Math.max(1, frameSeq(buf, next) - last - 1);
+    seg.badRanges.push([base + at, base + to]);
+    ctx.onCorrupt(seg, base + at, base + to, lost);
+    at = to;
+  }
+  return c.full ? 'done' : end < seg.durableEnd ? 'short' : 'end';
+}
