@@ -4,6 +4,8 @@ import { BUILD_HELP, buildCommand } from './build-command.ts';
 import { DEMO_HELP, demoCommand } from './demo-command.ts';
 import type { Io } from './io.ts';
 import { RUN_HELP, runCommand } from './run-command.ts';
+import { simCommand } from '../firmware-sim/cli.ts';
+import { SIM_HELP } from '../firmware-sim/cli-args.ts';
 
 interface Command {
   readonly about: string;
@@ -16,6 +18,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   run: { about: 'run an app (or a built artifact) in this process over files or stdio', help: RUN_HELP, run: runCommand },
   build: { about: 'bundle an app into one artifact named by its hash', help: BUILD_HELP, run: buildCommand },
   broker: { about: 'start the embedded MQTT broker on its own', help: BROKER_HELP, run: brokerCommand },
+  sim: { about: 'simulate a fleet of devices publishing to a broker (plugs, climate, vibration, traffic, GPS)', help: SIM_HELP, run: (argv, io) => simCommand([...argv], io) },
 };
 
 export const MAIN_HELP = `Usage: sluice <command> [flags]
