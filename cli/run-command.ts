@@ -1,26 +1,38 @@
 import { writeFile } from 'node:fs/promises';
 import { ConfigError } from '../shared/errors.ts';
+import type { Graph } from '../shared/graph/index.ts';
 import {
-  DEAD_LETTER, sinkFromArg, sourceFromArg, startRun, type MetricsSnapshot, type SinkBinding,
+  DEAD_LETTER, sinkFromArg, sourceFromArg, splitGraph, startRun, type MetricsSnapshot, type SinkBinding, type SourceBinding,
 } from '../shared/runtime/index.ts';
 import { helpText, pairs, parseArgs, type FlagSpec } from './args.ts';
 import type { Io } from './io.ts';
 import { loadApp } from './load-app.ts';
+import { runPart } from './part-run.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   in: { type: 'list', value: 'NAME=PATH|-', help: 'bind source NAME to a file, or - for stdin (repeatable)' },
   out: { type: 'list', value: 'NAME=PATH|-', help: `bind sink NAME to a file, or - for stdout (repeatable); an app's only sink defaults to stdout; "${DEAD_LETTER}" defaults to stderr` },
   param: { type: 'list', value: 'KEY=VALUE', help: 'an app parameter, read in the app with params.string/number/duration (repeatable)' },
   metrics: { type: 'string', value: 'PATH|-', help: 'write the final per-operator metrics as JSON' },
+  part: { type: 'string', value: 'edge|cloud', help: 'run only this part of the app (by its placement hints), linked to the other part over MQTT' },
+  broker: { type: 'string', value: 'URL', help: 'MQTT broker linking the parts, e.g. mqtt://127.0.0.1:1883 (with --part)' },
+  producer: { type: 'string', value: 'ID', help: 'this process\'s id on its outbound channels (default <hostname>-<part>)' },
+  state: { type: 'string', value: 'DIR', help: 'where disk outboxes live (default .sluice-state/<app>/<part>)' },
+  expect: { type: 'string', value: 'ID,ID', help: 'producers the inbound channels wait for before their watermark moves' },
+  username: { type: 'string', value: 'U', help: 'broker username' },
+  password: { type: 'string', value: 'P', help: 'broker password' },
   quiet: { type: 'boolean', help: 'print no summary to stderr' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
 export const RUN_HELP = helpText(
-  'sluice run <app.ts|artifact.mjs> [--in NAME=PATH|-]... [--out NAME=PATH|-]... [--param KEY=VALUE]...',
+  'sluice run <app.ts|artifact.mjs> [--in NAME=PATH|-]... [--out NAME=PATH|-]... [--param KEY=VALUE]...\n' +
+  '       sluice run <app> --part edge|cloud --broker URL [...]',
   'Runs a whole app in this process: reads its sources to the end, writes its sinks, and prints a\n' +
-  'summary of events in, results out, late events and dead letters to stderr.\n' +
-  'Example: sluice run examples/cdn-per-minute.ts --in logs=access.log --out results=-',
+  'summary of events in, results out, late events and dead letters to stderr. With --part, runs\n' +
+  'only the edge or the cloud operators (by their .place() hints) and links the two parts over\n' +
+  'MQTT, with a disk outbox behind every channel; start the other part the same way.\n' +
+  'Example: sluice run examples/cdn-per-minute.ts --in logs=access.log --out results=- --out late=late.jsonl',
   FLAGS,
 );
 
@@ -36,8 +48,32 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const sinks: Record<string, SinkBinding> = Object.fromEntries(Object.entries(pairs('out', flags.out as string[] | undefined)).map(([k, v]) => [k, sinkFromArg(v)]));
   // An app with one sink writes to stdout when it is not bound; with several, each must be bound
   // so results, late events and the like never mix on one stream unasked.
-  const sinkNames = graph.operators.filter((o) => o.config.kind === 'sink').map((o) => o.name);
+  const local = flags.part === undefined ? graph : splitGraph(graph, flags.part === 'cloud' ? 'cloud' : 'edge').graph;
+  const sinkNames = local.operators.filter((o) => o.config.kind === 'sink' && !o.name.startsWith('channel:')).map((o) => o.name);
   if (sinkNames.length === 1 && !sinks[sinkNames[0]!]) sinks[sinkNames[0]!] = { type: 'stdout' };
+  const part = flags.part as string | undefined;
+  let metrics: MetricsSnapshot;
+  if (part !== undefined) {
+    if (part !== 'edge' && part !== 'cloud') throw new ConfigError('CLI_BAD_PART', `--part ${part} is not a part`, { fix: 'use --part edge or --part cloud' });
+    const broker = flags.broker as string | undefined;
+    if (!broker) throw new ConfigError('CLI_NO_BROKER', '--part needs --broker URL', { fix: 'start one with `sluice broker` and pass its URL' });
+    metrics = await runPart(graph, {
+      part, broker, sources, sinks,
+      producer: flags.producer as string | undefined, stateDir: flags.state as string | undefined,
+      username: flags.username as string | undefined, password: flags.password as string | undefined,
+      expect: (flags.expect as string | undefined)?.split(',').filter(Boolean),
+    }, io);
+  } else {
+    metrics = await runWhole(graph, sources, sinks, io);
+  }
+  if (!flags.quiet) io.stderr.write(summary(metrics));
+  const m = flags.metrics as string | undefined;
+  if (m === '-') io.stdout.write(`${JSON.stringify(metrics)}\n`);
+  else if (m) await writeFile(m, JSON.stringify(metrics, null, 2));
+  return 0;
+}
+
+async function runWhole(graph: Graph, sources: Record<string, SourceBinding>, sinks: Record<string, SinkBinding>, io: Io): Promise<MetricsSnapshot> {
   const run = startRun(graph, {
     sources, sinks,
     onStatus: (e) => io.stderr.write(`sluice: ${e.type} ${JSON.stringify(e)}\n`),
@@ -45,15 +81,10 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   const onSigint = () => { void run.stop(); };
   process.once('SIGINT', onSigint);
   try {
-    const { metrics } = await run.done;
-    if (!flags.quiet) io.stderr.write(summary(metrics));
-    const m = flags.metrics as string | undefined;
-    if (m === '-') io.stdout.write(`${JSON.stringify(metrics)}\n`);
-    else if (m) await writeFile(m, JSON.stringify(metrics, null, 2));
+    return (await run.done).metrics;
   } finally {
     process.removeListener('SIGINT', onSigint);
   }
-  return 0;
 }
 
 /** A few lines a person reads after a run: what came in, what went out, what was late or bad. */

@@ -1,5 +1,5 @@
 import { ConfigError, SluiceError, describeError } from '../errors.ts';
-import { assembleGraph, parseDuration, type Duration, type EventTimeSpec, type Graph, type SourceFormat } from '../graph/index.ts';
+import { assembleGraph, parseDuration, type Duration, type EventTimeSpec, type Graph, type Reliability, type SourceFormat } from '../graph/index.ts';
 import { DraftList, Stream } from './stream.ts';
 
 export interface SourceOptions<T> {
@@ -67,6 +67,11 @@ export class AppBuilder {
   }
 }
 
+export interface AppOptions {
+  /** Default delivery guarantee of the app's channels (default `at-least-once`). */
+  reliability?: Reliability;
+}
+
 /** A named app: call `graph(params)` to build and validate its graph. */
 export interface AppDefinition {
   readonly kind: 'sluice-app';
@@ -84,7 +89,7 @@ export interface AppDefinition {
  *     .window(tumbling(params.duration('window', '10s'))).count().sink('counts');
  * });
  */
-export function defineApp(name: string, build: (app: AppBuilder, params: Params) => void): AppDefinition {
+export function defineApp(name: string, build: (app: AppBuilder, params: Params) => void, options: AppOptions = {}): AppDefinition {
   return Object.freeze({
     kind: 'sluice-app' as const,
     name,
@@ -99,7 +104,7 @@ export function defineApp(name: string, build: (app: AppBuilder, params: Params)
           where: `app "${name}"`, fix: 'check its --param values and the files it reads', cause: err,
         });
       }
-      return assembleGraph(name, app.list.drafts, params);
+      return assembleGraph(name, app.list.drafts, params, options.reliability);
     },
   });
 }

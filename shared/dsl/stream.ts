@@ -1,6 +1,6 @@
 import type {
   AggregateConfig, Aggregator, Draft, Duration, EventTimeSpec, ExecFormat, Grouping, OperatorConfig,
-  Placement, ProcessFunction, ValueType, WindowSpec,
+  Placement, ProcessFunction, Reliability, ValueType, WindowSpec,
 } from '../graph/index.ts';
 import { parseDuration } from '../graph/index.ts';
 import { countAgg, maxAgg, meanAgg, minAgg, reduceAgg, sumAgg } from './aggregators.ts';
@@ -85,6 +85,12 @@ export class Stream<T> {
   /** Number of parallel instances of the operator that emits this stream. */
   parallelism(n: number): this {
     this.list.drafts[this.at]!.parallelism = n;
+    return this;
+  }
+
+  /** Delivery guarantee for channels carrying this operator's output, overriding the app's. */
+  reliability(level: Reliability): this {
+    this.list.drafts[this.at]!.reliability = level;
     return this;
   }
 

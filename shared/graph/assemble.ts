@@ -1,7 +1,7 @@
 import { ConfigError } from '../errors.ts';
 import { KIND_IO, fits, timeOf, typeFits, widen } from './io.ts';
 import type {
-  Graph, Grouping, OperatorConfig, OperatorSpec, Placement, StreamShape, TimeDomain, ValueType,
+  Graph, Grouping, OperatorConfig, OperatorSpec, Placement, Reliability, StreamShape, TimeDomain, ValueType,
 } from './types.ts';
 
 /** An operator as the DSL records it: inputs point at earlier drafts by index. */
@@ -12,6 +12,7 @@ export interface Draft {
   explicitName: string | undefined;
   placement: Placement;
   parallelism: number;
+  reliability?: Reliability;
   /** A declared output type (e.g. a source's format); otherwise inferred. */
   readonly valueType: ValueType | undefined;
 }
@@ -29,7 +30,7 @@ const PLACEMENTS = new Set(['edge', 'cloud', 'auto']);
  * @example
  * const graph = assembleGraph('word-count', drafts, { window: '10s' });
  */
-export function assembleGraph(app: string, drafts: readonly Draft[], params: Record<string, string>): Graph {
+export function assembleGraph(app: string, drafts: readonly Draft[], params: Record<string, string>, reliability: Reliability = 'at-least-once'): Graph {
   if (!NAME_RE.test(app)) {
     throw new ConfigError('GRAPH_BAD_APP_NAME', `app name "${app}" is not valid`, {
       where: 'defineApp(...)',
@@ -61,7 +62,10 @@ export function assembleGraph(app: string, drafts: readonly Draft[], params: Rec
   if (!specs.some((s) => s.config.kind === 'source')) {
     throw new ConfigError('GRAPH_NO_SOURCE', `app "${app}" has no source`, { fix: 'start a stream with app.source("name", {...})' });
   }
-  return Object.freeze({ app, operators: Object.freeze(specs), params: Object.freeze({ ...params }) });
+  if (reliability !== 'best-effort' && reliability !== 'at-least-once') {
+    throw new ConfigError('GRAPH_BAD_RELIABILITY', `reliability "${String(reliability)}" is not a level`, { where: `app "${app}"`, fix: 'use "best-effort" or "at-least-once"' });
+  }
+  return Object.freeze({ app, reliability, operators: Object.freeze(specs), params: Object.freeze({ ...params }) });
 }
 
 function resolveIds(drafts: readonly Draft[]): string[] {
@@ -144,6 +148,7 @@ function checkOperator(
   return Object.freeze({
     id, name, config: d.config, inputs: Object.freeze(inputs), placement: d.placement,
     parallelism: d.parallelism, shape: shapeOf(kind, ins), time, valueType,
+    ...(d.reliability ? { reliability: d.reliability } : {}),
   });
 }
 

@@ -128,14 +128,21 @@ export interface OperatorSpec {
   readonly inputs: readonly Edge[];
   readonly placement: Placement;
   readonly parallelism: number;
+  /** Overrides the app's reliability for channels carrying this operator's output. */
+  readonly reliability?: Reliability;
   readonly shape: StreamShape;
   readonly time: TimeDomain;
   readonly valueType: ValueType;
 }
 
+/** Delivery guarantee of a channel (Flume's levels): memory-only outbox, or a disk outbox with acks. */
+export type Reliability = 'best-effort' | 'at-least-once';
+
 /** A validated app graph, operators in topological order. */
 export interface Graph {
   readonly app: string;
+  /** The app's default for every channel; an operator may override it for the edges leaving it. */
+  readonly reliability: Reliability;
   readonly operators: readonly OperatorSpec[];
   readonly params: Readonly<Record<string, string>>;
 }

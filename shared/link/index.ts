@@ -1,2 +1,6 @@
-/** MQTT plumbing shared by every node: the embedded broker (channels come next). */
+/** MQTT plumbing shared by every node: the embedded broker and channels (sender and receiver). */
 export { createEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker.ts';
+export { createChannelSender, ChannelSender, type ChannelSenderOptions, type ChannelSenderStats } from './sender.ts';
+export { createChannelReceiver, ChannelReceiver, type ChannelReceiverOptions, type ChannelReceiverStats } from './receiver.ts';
+export { bindPartChannels, type PartChannels, type PartChannelsOptions } from './part-bindings.ts';
+export { connectWithBackoff, disconnect, type ConnectOptions } from './connect.ts';

@@ -5,6 +5,8 @@ import { Operator, type OpContext } from './operator.ts';
 /** Where a sink writes. `write` must not block; a full target calls ctx.hold(...) until it drains. */
 export interface SinkTarget {
   write(ts: number, key: unknown, value: unknown): void;
+  /** Every watermark, for targets that pass time on (channels); files ignore it. */
+  watermark?(wm: number): void;
   /** Called at the final watermark; resolves when everything is written. */
   end(): Promise<void>;
 }
@@ -21,6 +23,7 @@ export class SinkOp extends Operator {
   }
 
   override watermark(wm: number): void {
+    this.target.watermark?.(wm);
     if (wm === Infinity) this.ctx.track(this.target.end());
   }
 }

@@ -9,7 +9,15 @@ export type SourceBinding =
   /** Text lines, parsed by the source's format. */
   | { readonly type: 'lines'; readonly lines: Iterable<string> | AsyncIterable<string> }
   /** Values already parsed (format `object` or any format: parsing is skipped). */
-  | { readonly type: 'values'; readonly values: Iterable<unknown> | AsyncIterable<unknown> };
+  | { readonly type: 'values'; readonly values: Iterable<unknown> | AsyncIterable<unknown> }
+  /** Events and watermarks pushed by something else (a channel receiver); ends when it resolves. */
+  | { readonly type: 'push'; readonly attach: (into: PushTarget) => Promise<void> };
+
+/** What a pushing source (a channel) delivers into: events already stamped, and watermarks. */
+export interface PushTarget {
+  events(items: readonly { ts: number; key?: unknown; value: unknown }[]): void;
+  watermark(wm: number): void;
+}
 
 /** Where a named sink (or the dead-letter stream) writes. */
 export type SinkBinding =
@@ -17,7 +25,7 @@ export type SinkBinding =
   | { readonly type: 'stdout' }
   | { readonly type: 'stderr' }
   | { readonly type: 'stream'; readonly stream: Writable }
-  | { readonly type: 'collect'; readonly onEvent: (value: unknown, ts: number, key: unknown) => void }
+  | { readonly type: 'collect'; readonly onEvent: (value: unknown, ts: number, key: unknown) => void; readonly onWatermark?: (wm: number) => void }
   | { readonly type: 'target'; readonly target: SinkTarget };
 
 /** Parses `-` as stdio and anything else as a file path (the CLI's `--in NAME=PATH|-`). */

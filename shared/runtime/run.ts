@@ -68,7 +68,7 @@ export function startRun(graph: Graph, opts: RunOptions): Run {
   };
   const makeTarget = (who: string, b: SinkBinding): SinkTarget => {
     if (b.type === 'target') return b.target;
-    if (b.type === 'collect') return { write: (ts, key, value) => b.onEvent(value, ts, key), end: () => Promise.resolve() };
+    if (b.type === 'collect') return { write: (ts, key, value) => b.onEvent(value, ts, key), watermark: b.onWatermark, end: () => Promise.resolve() };
     const stream = b.type === 'file' ? createWriteStream(b.path) : b.type === 'stdout' ? process.stdout : b.type === 'stderr' ? process.stderr : b.stream;
     const w = new JsonLinesWriter(stream, gate, who, b.type === 'file', (payload, reason) => ctx.deadLetter({ op: who, reason, payload }));
     writers.push(w);
@@ -85,6 +85,17 @@ export function startRun(graph: Graph, opts: RunOptions): Run {
   const metrics = () => snapshotMetrics(fragment.instances, startedAt, deadLetters, gate.waits);
 
   const drive = async (name: string, op: SourceOp, binding: SourceBinding): Promise<void> => {
+    if (binding.type === 'push') {
+      await binding.attach({
+        events: (items) => {
+          if (stopping) return;
+          op.beginBatch();
+          for (const e of items) op.push(e.ts, e.key, e.value);
+        },
+        watermark: (wm) => { if (!stopping) op.watermark(wm); },
+      });
+      return;
+    }
     try {
       for await (const batch of batches(binding, opts.batchSize ?? 1024)) {
         if (stopping) return;
@@ -180,6 +191,7 @@ async function* batches(b: SourceBinding, size: number): AsyncGenerator<Batch> {
     }
     return;
   }
+  if (b.type === 'push') return; // driven by its pusher, not read here
   const stream = b.type === 'file' ? createReadStream(b.path, { highWaterMark: 256 * 1024 }) : b.type === 'stdin' ? process.stdin : b.stream;
   for await (const lines of readLineBatches(stream)) {
     yield { items: lines, from: 0, to: lines.length, lines: true, first: n };

@@ -91,6 +91,15 @@ describe('encodeFrame / decodeFrame', () => {
   });
 });
 
+describe('dropped seqs', () => {
+  it('a data frame may declare seqs dropped before it by policy; a bad count is rejected', () => {
+    const frame = data([{ ts: 1, key: undefined, value: 'x' }], { watermark: 0, epoch: 0, firstSeq: 10, lastSeq: 10, dropped: 4 });
+    expect(frameOf(decodeFrame(encodeFrame(frame)))).toEqual(frame);
+    expect(decodeFrame(raw.encode({ ...wireData, dropped: -1 }))).toMatchObject({ ok: false, reason: expect.stringMatching(/"dropped"/) });
+    expect(decodeFrame(raw.encode({ ...wireData, firstSeq: 2, lastSeq: 3, dropped: 3 }))).toMatchObject({ ok: false, reason: expect.stringMatching(/below seq 0/) });
+  });
+});
+
 describe('hostile values', () => {
   it('a "__proto__" key never becomes a prototype: it arrives renamed, as plain data', () => {
     const hostile = JSON.parse('{"__proto__": {"isAdmin": true}, "a": 1}') as unknown;

@@ -37,6 +37,11 @@ export interface DataFrame {
   /** The producer's watermark in ms; may be -Infinity (nothing known) or +Infinity (input ended). */
   readonly watermark: number;
   readonly events: readonly FrameEvent[];
+  /**
+   * Seqs just before `firstSeq` that the producer dropped by a declared policy (an outbox bound):
+   * `firstSeq - dropped .. firstSeq - 1` will never come, so a receiver must not wait for them.
+   */
+  readonly dropped?: number;
 }
 
 /** Receiver -> sender: every seq up to and including `ackedSeq` is durable (-1: none yet). */
@@ -187,6 +192,7 @@ function toWire(frame: Frame): Record<string, unknown> {
       return {
         v: FRAME_VERSION, type: 'data', producer: frame.producer, epoch: frame.epoch,
         firstSeq: frame.firstSeq, lastSeq: frame.lastSeq, watermark: frame.watermark, events: flat,
+        ...(frame.dropped ? { dropped: frame.dropped } : {}),
       };
     }
     case 'ack':
@@ -227,6 +233,7 @@ function fromWire(raw: unknown, limits: FrameLimits): DecodeFrameResult {
       type: 'data', producer: m['producer'] as string, epoch: m['epoch'] as number,
       firstSeq: m['firstSeq'] as number, lastSeq: m['lastSeq'] as number,
       watermark: m['watermark'] as number, events,
+      ...(m['dropped'] !== undefined ? { dropped: m['dropped'] as number } : {}),
     };
   } else if (type === 'ack') {
     frame = { type: 'ack', producer: m['producer'] as string, epoch: m['epoch'] as number, ackedSeq: m['ackedSeq'] as number };
@@ -263,6 +270,11 @@ function checkFrame(frame: Frame, limits: FrameLimits, checkEvents: boolean): st
       if (rangeProblem !== undefined) return rangeProblem;
       if (frame.lastSeq - frame.firstSeq + 1 !== events.length) {
         return `seq range ${frame.firstSeq}..${frame.lastSeq} does not match the ${events.length} events carried`;
+      }
+      if (frame.dropped !== undefined) {
+        const d = checkInt('dropped', frame.dropped, 0);
+        if (d !== undefined) return d;
+        if (frame.dropped > frame.firstSeq) return `field "dropped" (${frame.dropped}) reaches below seq 0`;
       }
       if (checkEvents) {
         for (let i = 0; i < events.length; i++) {

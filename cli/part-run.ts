@@ -1,0 +1,61 @@
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Graph } from '../shared/graph/index.ts';
+import { bindPartChannels, connectWithBackoff, disconnect } from '../shared/link/index.ts';
+import type { Part } from '../shared/planner/index.ts';
+import { splitGraph, startRun, type MetricsSnapshot, type SinkBinding, type SourceBinding } from '../shared/runtime/index.ts';
+import type { Io } from './io.ts';
+
+export interface PartRunOptions {
+  readonly part: Part;
+  readonly broker: string;
+  readonly producer: string | undefined;
+  readonly stateDir: string | undefined;
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+  readonly expect: readonly string[] | undefined;
+  readonly sources: Record<string, SourceBinding>;
+  readonly sinks: Record<string, SinkBinding>;
+}
+
+/**
+ * Runs one part of an app (its edge or its cloud operators, by their placement hints), linked
+ * to the other part over MQTT channels. A development mode: the fleet does this by itself.
+ */
+export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<MetricsSnapshot> {
+  const part = splitGraph(graph, o.part);
+  const producer = o.producer ?? `${hostname()}-${o.part}`;
+  const stateDir = o.stateDir ?? join('.sluice-state', graph.app, o.part);
+  const client = await connectWithBackoff(o.broker, {
+    clientId: `sluice-${graph.app}-${o.part}-${producer}`.slice(0, 100),
+    ...(o.username !== undefined ? { username: o.username } : {}),
+    ...(o.password !== undefined ? { password: o.password } : {}),
+    onState: (s) => io.stderr.write(s.type === 'connected'
+      ? `sluice: connected to ${o.broker}\n`
+      : `sluice: link down (${s.reason}); retrying in ${s.retryInMs} ms\n`),
+  });
+  const channels = await bindPartChannels(part, { client, producer, stateDir, ...(o.expect ? { expectProducers: o.expect } : {}) });
+  try {
+    const run = startRun(part.graph, {
+      sources: { ...o.sources, ...channels.sources },
+      sinks: { ...o.sinks, ...channels.sinks },
+      onStatus: (e) => io.stderr.write(`sluice: ${e.type} ${JSON.stringify(e)}\n`),
+    });
+    const onSigint = () => { void run.stop(); };
+    process.once('SIGINT', onSigint);
+    process.once('SIGTERM', onSigint);
+    try {
+      const { metrics } = await run.done;
+      const st = channels.stats();
+      for (const [name, s] of Object.entries(st.outbound)) io.stderr.write(`  channel ${name} out: ${s.eventsSent} sent, ${s.eventsResent} resent, acked to seq ${s.ackedSeq}, backlog ${s.backlog}\n`);
+      for (const [name, s] of Object.entries(st.inbound)) io.stderr.write(`  channel ${name} in: ${s.events} events, ${s.duplicates} duplicates dropped, ${s.rejectedFrames} bad frames, ${s.upstreamDropped} dropped upstream\n`);
+      return metrics;
+    } finally {
+      process.removeListener('SIGINT', onSigint);
+      process.removeListener('SIGTERM', onSigint);
+    }
+  } finally {
+    await channels.close();
+    await disconnect(client);
+  }
+}

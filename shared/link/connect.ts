@@ -1,0 +1,65 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import { IoError } from '../errors.ts';
+
+export interface ConnectOptions {
+  readonly clientId: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** Seconds between pings; a link silent for 1.5x this is declared dead (default 10). */
+  readonly keepaliveSeconds?: number;
+  readonly minBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  /** Told about every connect, drop and retry, for status lines. */
+  readonly onState?: (state: { type: 'connected' } | { type: 'disconnected'; retryInMs: number; reason: string }) => void;
+}
+
+/**
+ * Connects mqtt.js with jittered exponential back-off (mqtt.js itself retries at a fixed
+ * period, so a fleet whose broker restarts would reconnect in lockstep) and MQTT keepalive to
+ * find a silent, blackholed link. Resolves once the first connection is up; a wrong password or
+ * an unreachable broker is reported through `onState` and retried, never thrown.
+ *
+ * @example
+ * const client = await connectWithBackoff('mqtt://127.0.0.1:1883', { clientId: 'gw-7' });
+ */
+export function connectWithBackoff(url: string, opts: ConnectOptions): Promise<MqttClient> {
+  const min = opts.minBackoffMs ?? 100;
+  const max = opts.maxBackoffMs ?? 10_000;
+  let backoff = min;
+  let timer: NodeJS.Timeout | undefined;
+  let lastError = 'connection closed';
+  const client = mqtt.connect(url, {
+    clientId: opts.clientId,
+    username: opts.username,
+    password: opts.password,
+    keepalive: opts.keepaliveSeconds ?? 10,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    clean: true,
+  });
+  client.on('error', (err) => { lastError = err.message; });
+  client.on('close', () => {
+    if (client.disconnecting || timer) return;
+    // Full jitter: a random delay up to the current bound, then double the bound.
+    const delay = Math.floor(Math.random() * backoff) + 1;
+    backoff = Math.min(max, backoff * 2);
+    opts.onState?.({ type: 'disconnected', retryInMs: delay, reason: lastError });
+    // Not unref'd: a process waiting to reconnect has work left and must stay alive.
+    timer = setTimeout(() => { timer = undefined; if (!client.disconnecting) client.reconnect(); }, delay);
+  });
+  return new Promise((resolve) => {
+    client.on('connect', () => {
+      backoff = min;
+      opts.onState?.({ type: 'connected' });
+      resolve(client);
+    });
+  });
+}
+
+/**
+ * Ends a client at once. Forced: after a dropped connection mqtt.js may still wait for PUBACKs
+ * that will never come, and delivery is proven by the channels' end-to-end acks, not by them.
+ */
+export async function disconnect(client: MqttClient): Promise<void> {
+  try { await client.endAsync(true); } catch (err) { throw new IoError('LINK_DISCONNECT', `closing the MQTT client failed: ${(err as Error).message}`); }
+}

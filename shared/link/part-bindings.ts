@@ -1,0 +1,96 @@
+import { join } from 'node:path';
+import type { MqttClient } from 'mqtt';
+import type { Graph, Reliability } from '../graph/index.ts';
+import { channelBinding, type ChannelCut, type GraphPart, type SinkBinding, type SourceBinding } from '../runtime/index.ts';
+import { createMemoryLog, openDiskLog, type LogOptions, type OutboxLog } from '../store/index.ts';
+import { createChannelReceiver, type ChannelReceiver, type ChannelReceiverStats } from './receiver.ts';
+import { createChannelSender, type ChannelSender, type ChannelSenderStats } from './sender.ts';
+
+export interface PartChannelsOptions {
+  readonly client: MqttClient;
+  /** This process's producer id on its outbound channels (unique per sender, e.g. the gateway id). */
+  readonly producer: string;
+  /** Where disk outboxes live (`<stateDir>/outbox/<channel>`); needed for at-least-once channels. */
+  readonly stateDir: string;
+  /** Bounds and overflow policy of every outbox. */
+  readonly outbox?: LogOptions;
+  /** Producers each inbound channel waits for before its watermark moves. */
+  readonly expectProducers?: readonly string[];
+  readonly idleMs?: number;
+}
+
+export interface PartChannels {
+  readonly sources: Record<string, SourceBinding>;
+  readonly sinks: Record<string, SinkBinding>;
+  stats(): { outbound: Record<string, ChannelSenderStats & { backlog: number }>; inbound: Record<string, ChannelReceiverStats> };
+  close(): Promise<void>;
+}
+
+/**
+ * Binds the cut edges of one part to MQTT channels: each outbound cut gets a sender with its
+ * own outbox (on disk for at-least-once, in memory for best-effort), each inbound cut a
+ * receiver feeding the part's `channel:<name>` source. The run ends an inbound source when
+ * the channel's watermark reaches +∞, and an outbound sink once the receiver acked it all.
+ *
+ * @example
+ * const part = splitGraph(graph, 'edge');
+ * const ch = await bindPartChannels(part, { client, producer: 'gw-7', stateDir: '/var/lib/sluice' });
+ * await startRun(part.graph, { sources: { ...ch.sources, logs }, sinks: ch.sinks }).done;
+ */
+export async function bindPartChannels(part: GraphPart, opts: PartChannelsOptions): Promise<PartChannels> {
+  const senders = new Map<string, { sender: ChannelSender; log: OutboxLog }>();
+  const receivers = new Map<string, ChannelReceiver>();
+  const sinks: Record<string, SinkBinding> = {};
+  const sources: Record<string, SourceBinding> = {};
+  for (const cut of part.outbound) {
+    const level = reliabilityOf(part.graph, cut);
+    const log = level === 'best-effort'
+      ? createMemoryLog(opts.outbox)
+      : await openDiskLog(join(opts.stateDir, 'outbox', cut.name), opts.outbox);
+    const sender = createChannelSender({ client: opts.client, app: part.graph.app, channel: cut.name, producer: opts.producer, log });
+    senders.set(cut.name, { sender, log });
+    sinks[channelBinding(cut)] = {
+      type: 'target',
+      target: {
+        write: (ts, key, value) => sender.push(ts, key, value),
+        watermark: (wm) => { if (wm !== Infinity) sender.watermark(wm); },
+        end: async () => { sender.watermark(Infinity); await sender.drained(); },
+      },
+    };
+  }
+  for (const cut of part.inbound) {
+    sources[channelBinding(cut)] = {
+      type: 'push',
+      attach: (into) => new Promise<void>((resolve, reject) => {
+        const rx = createChannelReceiver({
+          client: opts.client, app: part.graph.app, channel: cut.name,
+          onEvents: (_p, events) => into.events(events),
+          onWatermark: (wm) => { into.watermark(wm); if (wm === Infinity) resolve(); },
+          ...(opts.expectProducers ? { expect: opts.expectProducers } : {}),
+          ...(opts.idleMs !== undefined ? { idleMs: opts.idleMs } : {}),
+        });
+        receivers.set(cut.name, rx);
+        rx.start().catch(reject);
+      }),
+    };
+  }
+  return {
+    sources,
+    sinks,
+    stats: () => ({
+      outbound: Object.fromEntries([...senders].map(([name, s]) => [name, { ...s.sender.stats(), backlog: s.log.stats().records }])),
+      inbound: Object.fromEntries([...receivers].map(([name, r]) => [name, r.stats()])),
+    }),
+    async close() {
+      for (const r of receivers.values()) r.close();
+      for (const { sender, log } of senders.values()) {
+        await sender.close();
+        await log.close();
+      }
+    },
+  };
+}
+
+function reliabilityOf(graph: Graph, cut: ChannelCut): Reliability {
+  return graph.operators.find((o) => o.id === cut.from)?.reliability ?? graph.reliability;
+}

@@ -1,0 +1,285 @@
+import { Encoder } from 'cbor-x';
+import type { MqttClient } from 'mqtt';
+import { systemClock, type Clock } from '../clock.ts';
+import type { Collector } from '../ops/index.ts';
+import type { OutboxLog } from '../store/index.ts';
+import { channelAckTopic, channelDataTopic, decodeFrame, encodeFrame, type DataFrame, type FrameEvent } from '../wire/index.ts';
+import { WatermarkMarks } from './watermark-marks.ts';
+
+const cbor = new Encoder({ useRecords: false });
+
+export interface ChannelSenderOptions {
+  /** A connected (or connecting) mqtt.js client; the sender never ends it. */
+  readonly client: MqttClient;
+  readonly app: string;
+  readonly channel: string;
+  readonly partition?: number;
+  /** This producer's id, unique among the channel's senders (e.g. the gateway id). */
+  readonly producer: string;
+  /** Raised when this producer's operator moves: a receiver fences off lower epochs. */
+  readonly epoch?: number;
+  /** The outbox: every event is stored here before it is sent, and trimmed on the receiver's ack. */
+  readonly log: OutboxLog;
+  readonly maxEventsPerFrame?: number;
+  readonly maxBytesPerFrame?: number;
+  /** Frames published but not yet acked by the receiver. */
+  readonly maxInflightFrames?: number;
+  /** With no ack progress for this long, resend from the last acked seq. */
+  readonly ackTimeoutMs?: number;
+  /** A frame with no events carries the watermark when nothing else was sent for this long. */
+  readonly heartbeatMs?: number;
+  readonly clock?: Clock;
+  /** The outbox refused events (reject policy, full disk): hold the sources until it is writable. */
+  readonly onPressure?: (held: boolean) => void;
+}
+
+export interface ChannelSenderStats {
+  appended: number;
+  framesSent: number;
+  eventsSent: number;
+  /** Events sent again (after a reconnect, a resend request or an ack timeout). */
+  eventsResent: number;
+  ackedSeq: number;
+  resendRequests: number;
+  appendRetries: number;
+}
+
+/**
+ * The sending end of a channel: a Collector whose events go to the outbox log, then out as
+ * CBOR data frames over MQTT QoS 1. The outbox trims only on the receiver's end-to-end ack,
+ * never on the broker's PUBACK. An idle link sends at once; a busy one batches, because
+ * events keep accumulating in the log while the in-flight window is full.
+ *
+ * @example
+ * const sender = createChannelSender({ client, app: 'plant', channel: 'readings', producer: 'gw-7', log });
+ * fragment.sources.get('readings')!.out = sender; // or use it as a sink target
+ */
+export function createChannelSender(opts: ChannelSenderOptions): ChannelSender {
+  return new ChannelSender(opts);
+}
+
+export class ChannelSender implements Collector {
+  private readonly client: MqttClient;
+  private readonly log: OutboxLog;
+  private readonly dataTopic: string;
+  private readonly ackTopic: string;
+  private readonly clock: Clock;
+  private readonly producer: string;
+  private readonly epoch: number;
+  private readonly maxEvents: number;
+  private readonly maxBytes: number;
+  private readonly maxInflight: number;
+  private readonly ackTimeoutMs: number;
+  private readonly heartbeatMs: number;
+  private pending: Uint8Array[] = [];
+  private flushScheduled = false;
+  /** Resolves with the last seq appended so far, in append order. */
+  private appended: Promise<number> = Promise.resolve(0);
+  private readonly marks = new WatermarkMarks();
+  private nextSeq: number;
+  private acked: number;
+  private inflight: number[] = [];
+  private sending = false;
+  private again = false;
+  private lastProgress: number;
+  private lastSent = 0;
+  private timer: unknown;
+  private closed = false;
+  private held = false;
+  private highestSent = 0;
+  private readonly stats_: ChannelSenderStats;
+  private readonly onMessage: (topic: string, payload: Buffer) => void;
+  private readonly onConnect: () => void;
+
+  constructor(private readonly opts: ChannelSenderOptions) {
+    this.client = opts.client;
+    this.log = opts.log;
+    this.clock = opts.clock ?? systemClock;
+    this.producer = opts.producer;
+    this.epoch = opts.epoch ?? 0;
+    this.dataTopic = channelDataTopic(opts.app, opts.channel, opts.partition ?? 0);
+    this.ackTopic = channelAckTopic(opts.app, opts.channel, opts.partition ?? 0, opts.producer);
+    this.maxEvents = opts.maxEventsPerFrame ?? 1000;
+    this.maxBytes = opts.maxBytesPerFrame ?? 256 * 1024;
+    this.maxInflight = opts.maxInflightFrames ?? 8;
+    this.ackTimeoutMs = opts.ackTimeoutMs ?? 5000;
+    this.heartbeatMs = opts.heartbeatMs ?? 1000;
+    const st = this.log.stats();
+    this.acked = st.ackedSeq;
+    this.nextSeq = st.ackedSeq + 1;
+    this.lastProgress = this.clock.now();
+    this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0 };
+    this.onMessage = (topic, payload) => { if (topic === this.ackTopic) this.onControl(payload); };
+    // After a reconnect nothing in flight can be trusted: resend from the last acked seq.
+    this.onConnect = () => { this.rewind(this.acked + 1, false); void this.client.subscribeAsync(this.ackTopic, { qos: 1 }).catch(() => {}); this.kick(); };
+    this.client.on('message', this.onMessage);
+    this.client.on('connect', this.onConnect);
+    if (this.client.connected) this.onConnect();
+    this.schedule();
+  }
+
+  push(ts: number, key: unknown, value: unknown): void {
+    this.pending.push(cbor.encode([ts, key, value]));
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flushPending(undefined));
+    }
+  }
+
+  /** The watermark covers every event pushed before it; frames carry it once those are sent. */
+  watermark(wm: number): void {
+    this.flushPending(wm);
+  }
+
+  private flushPending(wm: number | undefined): void {
+    this.flushScheduled = false;
+    const batch = this.pending;
+    this.pending = [];
+    const prev = this.appended;
+    this.appended = (batch.length > 0 ? prev.then(() => this.append(batch)) : prev).then((last) => {
+      if (wm !== undefined) this.marks.add(last, wm);
+      this.kick();
+      return last;
+    });
+  }
+
+  /** Appends a batch, waiting out a full outbox (reject policy) instead of losing events. */
+  private async append(batch: Uint8Array[]): Promise<number> {
+    for (;;) {
+      if (this.closed) return this.log.stats().durableSeq;
+      try {
+        const range = await this.log.appendBatch(batch, { ts: this.clock.now() });
+        this.stats_.appended += batch.length;
+        if (this.held) { this.held = false; this.opts.onPressure?.(false); }
+        return range.last;
+      } catch (err) {
+        if (!(err as { retryable?: boolean }).retryable) throw err;
+        this.stats_.appendRetries++;
+        if (!this.held) { this.held = true; this.opts.onPressure?.(true); }
+        await this.log.whenWritable();
+      }
+    }
+  }
+
+  private kick(): void {
+    if (this.sending) { this.again = true; return; }
+    this.sending = true;
+    void this.sendLoop().finally(() => {
+      this.sending = false;
+      if (this.again) { this.again = false; this.kick(); }
+    });
+  }
+
+  private async sendLoop(): Promise<void> {
+    while (!this.closed && this.client.connected && this.inflight.length < this.maxInflight) {
+      if (this.nextSeq > this.log.durableSeq) return;
+      const records = await this.log.read(this.nextSeq, this.maxEvents, this.maxBytes);
+      if (records.length === 0) return;
+      // One frame per contiguous run; a jump in seqs is records the outbox dropped by policy.
+      const first = records[0]!.seq;
+      const dropped = first > this.nextSeq ? first - this.nextSeq : 0;
+      const events: FrameEvent[] = [];
+      let last = first - 1;
+      for (const r of records) {
+        if (r.seq !== last + 1) break;
+        const [ts, key, value] = cbor.decode(r.payload) as [number, unknown, unknown];
+        events.push({ ts, key, value });
+        last = r.seq;
+      }
+      const frame: DataFrame = {
+        type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: first, lastSeq: last,
+        watermark: this.marks.at(last), events, ...(dropped > 0 ? { dropped } : {}),
+      };
+      if (first <= this.stats_.ackedSeq || first < this.highestSent) this.stats_.eventsResent += events.length;
+      this.publish(frame);
+      this.inflight.push(last);
+      this.nextSeq = last + 1;
+      this.stats_.framesSent++;
+      this.stats_.eventsSent += events.length;
+      if (last > this.highestSent) this.highestSent = last;
+    }
+  }
+
+  private publish(frame: DataFrame): void {
+    this.lastSent = this.clock.now();
+    // QoS 1: the broker's PUBACK only ends the retransmission; trimming waits for the receiver.
+    this.client.publish(this.dataTopic, Buffer.from(encodeFrame(frame)), { qos: 1 }, () => {});
+  }
+
+  private onControl(payload: Buffer): void {
+    const r = decodeFrame(payload);
+    if (!r.ok || r.frame.producer !== this.producer || r.frame.epoch !== this.epoch) return;
+    if (r.frame.type === 'ack') this.onAck(r.frame.ackedSeq);
+    else if (r.frame.type === 'resend') {
+      this.stats_.resendRequests++;
+      this.rewind(r.frame.fromSeq, true);
+      this.kick();
+    }
+  }
+
+  private onAck(seq: number): void {
+    if (seq <= this.acked) return;
+    this.acked = seq;
+    this.stats_.ackedSeq = seq;
+    this.lastProgress = this.clock.now();
+    this.inflight = this.inflight.filter((s) => s > seq);
+    this.marks.dropUpTo(seq);
+    if (this.ackWaiters.length > 0) {
+      const done = this.ackWaiters.filter((w) => w.seq <= seq);
+      this.ackWaiters = this.ackWaiters.filter((w) => w.seq > seq);
+      for (const w of done) w.resolve();
+    }
+    void this.log.ack(seq).catch(() => { /* the log reports faults on its own status stream */ });
+    this.kick();
+  }
+
+  private rewind(from: number, onlyBack: boolean): void {
+    const target = Math.max(from, this.acked + 1);
+    if (onlyBack && target >= this.nextSeq) return;
+    this.nextSeq = target;
+    this.inflight = [];
+    this.lastProgress = this.clock.now();
+  }
+
+  /** Ack timeout and heartbeats, on one timer. */
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer = this.clock.setTimeout(() => {
+      const now = this.clock.now();
+      if (this.inflight.length > 0 && now - this.lastProgress > this.ackTimeoutMs) {
+        this.rewind(this.acked + 1, false);
+        this.kick();
+      } else if (this.inflight.length === 0 && this.client.connected && now - this.lastSent >= this.heartbeatMs && this.nextSeq > this.log.durableSeq) {
+        this.publish({ type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: this.nextSeq, lastSeq: this.nextSeq - 1, watermark: this.marks.at(this.nextSeq - 1), events: [] });
+      }
+      this.schedule();
+    }, Math.min(this.heartbeatMs, this.ackTimeoutMs) / 2);
+  }
+
+  /** Resolves once every event pushed so far is durable in the outbox. */
+  async flushed(): Promise<void> {
+    if (this.pending.length > 0) this.flushPending(undefined);
+    await this.appended;
+  }
+
+  /** Resolves once the receiver has acked every event pushed so far. */
+  async drained(): Promise<void> {
+    await this.flushed();
+    const last = await this.appended;
+    if (this.acked >= last || this.closed) return;
+    await new Promise<void>((resolve) => this.ackWaiters.push({ seq: last, resolve }));
+  }
+
+  private ackWaiters: { seq: number; resolve: () => void }[] = [];
+
+  stats(): ChannelSenderStats { return { ...this.stats_ }; }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.client.removeListener('message', this.onMessage);
+    this.client.removeListener('connect', this.onConnect);
+    for (const w of this.ackWaiters) w.resolve();
+    this.ackWaiters = [];
+  }
+}

@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { startAedes, type AedesTestBroker } from '../support/brokers.ts';
+import { BUNDLE, ensureBundle, sluice } from '../support/bundle.ts';
+import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+
+/** Edge: filter and key the readings; cloud: 10 s sums per machine. */
+const APP = `import { defineApp, tumbling } from 'sluice';
+export default defineApp('split', (app) => {
+  app.source('readings', { format: 'json', eventTime: 'ts', maxDelay: 1000 })
+    .filter((r) => r.v >= 0)
+    .keyBy((r) => r.m)
+    .window(tumbling('10s')).sum((r) => r.v).place('cloud')
+    .map((w) => ({ m: w.key, start: w.windowStart, sum: w.value }))
+    .sink('sums');
+});
+`;
+
+let dir: string;
+let app: string;
+let input: string[];
+let expected: string[];
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  ensureBundle();
+  dir = mkdtempSync(join(tmpdir(), 'sluice-split-'));
+  app = join(dir, 'app.ts');
+  writeFileSync(app, APP);
+  input = Array.from({ length: 40_000 }, (_, i) => JSON.stringify({ ts: i * 10, m: `m${i % 7}`, v: (i % 5) - (i % 97 === 0 ? 10 : 0) }));
+  writeFileSync(join(dir, 'in.jsonl'), `${input.join('\n')}\n`);
+  // The reference: the same app run whole, in one process.
+  const whole = await sluice(['run', app, '--in', `readings=${join(dir, 'in.jsonl')}`, '--out', `sums=${join(dir, 'whole.jsonl')}`, '--quiet']);
+  expect(whole.code).toBe(0);
+  expected = readFileSync(join(dir, 'whole.jsonl'), 'utf8').trim().split('\n').sort();
+});
+afterEach(() => { for (const c of children.splice(0)) c.kill('SIGKILL'); });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function start(args: string[]): { child: ChildProcess; exit: Promise<number | null>; stderr: () => string } {
+  const child = spawn(process.execPath, [BUNDLE, 'run', app, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exit, stderr: () => err };
+}
+
+/** Runs cloud and edge; the input goes in ten chunks, and `afterChunk` may inject a fault after each. */
+async function splitRun(name: string, brokerUrl: string, edgeUrl: string, afterChunk: (k: number) => Promise<void>) {
+  const out = join(dir, `${name}.jsonl`);
+  const cloud = start(['--part', 'cloud', '--broker', brokerUrl, '--out', `sums=${out}`, '--expect', 'gw-1']);
+  // On a failure or a timeout, show what both processes said.
+  onTestFailed(() => { console.error(`edge stderr:\n${edge.stderr()}\ncloud stderr:\n${cloud.stderr()}`); });
+  const edge = start(['--part', 'edge', '--broker', edgeUrl, '--in', 'readings=-', '--producer', 'gw-1', '--state', join(dir, `${name}-state`)]);
+  const chunk = input.length / 10;
+  for (let k = 0; k < 10; k++) {
+    edge.child.stdin!.write(`${input.slice(k * chunk, (k + 1) * chunk).join('\n')}\n`);
+    await afterChunk(k);
+  }
+  edge.child.stdin!.end();
+  expect(await edge.exit, edge.stderr()).toBe(0);
+  expect(await cloud.exit, cloud.stderr()).toBe(0);
+  return { results: readFileSync(out, 'utf8').trim().split('\n').sort(), edge: edge.stderr(), cloud: cloud.stderr() };
+}
+
+describe('one app split into an edge and a cloud process, linked over MQTT', () => {
+  let broker: AedesTestBroker;
+  let proxy: FaultProxy;
+  beforeAll(async () => {
+    broker = await startAedes();
+    proxy = await createFaultProxy({ target: { host: '127.0.0.1', port: broker.port }, seed: 3 });
+  });
+  afterAll(async () => {
+    await proxy.close();
+    await broker.close();
+  });
+
+  it('gives the same results as the app run whole', async () => {
+    const { results, edge } = await splitRun('plain', broker.url, broker.url, async () => {});
+    expect(results).toEqual(expected);
+    expect(edge).toMatch(/backlog 0/);
+  });
+
+  it('the same results when the edge link is reset three times mid-stream', async () => {
+    let before = 0;
+    const { results, edge } = await splitRun('resets', broker.url, proxy.url, async (k) => {
+      // Each chunk of 4,000 readings sends well over 20 kB: reset once that much has passed.
+      if (k === 2 || k === 5 || k === 8) {
+        await proxy.waitFor((st) => st.up.bytes > before + 20_000);
+        proxy.reset();
+      }
+      before = proxy.stats().up.bytes;
+    });
+    expect(results).toEqual(expected);
+    expect(edge).toMatch(/link down/);
+    expect(proxy.stats().resets).toBeGreaterThanOrEqual(3);
+  });
+
+  it('the same results when the broker is killed and restarted mid-stream', async () => {
+    let before = 0;
+    const { results, edge, cloud } = await splitRun('broker-restart', broker.url, proxy.url, async (k) => {
+      if (k === 4) {
+        await proxy.waitFor((st) => st.up.bytes > before + 20_000);
+        await broker.restart();
+      }
+      before = proxy.stats().up.bytes;
+    });
+    expect(results).toEqual(expected);
+    expect(edge).toMatch(/link down/);
+    expect(cloud).toMatch(/link down/);
+  });
+});
