@@ -1,47 +1,64 @@
-/** Wall-clock time and timers, passed in so tests can drive time by hand. */
+/**
+ * Wall-clock time and timers, passed in so tests drive time by hand (commit windows, ages,
+ * retries, processing-time windows). Timers keep the process alive unless `background`.
+ */
 export interface Clock {
-  /** Milliseconds since the epoch. */
   now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
+  /** `background` timers (housekeeping) must not keep the process alive on their own. */
+  setTimeout(fn: () => void, ms: number, background?: boolean): unknown;
   clearTimeout(handle: unknown): void;
 }
 
-/** The real clock. Timers are unref'd: a pending timer never keeps a process alive by itself. */
+/**
+ * The real clock: `Date.now()` and Node timers; background ones are unref'd.
+ * @example openDiskLog(dir, { clock: systemClock }) // the default everywhere
+ */
 export const systemClock: Clock = Object.freeze({
   now: () => Date.now(),
-  setTimeout: (fn: () => void, ms: number) => {
-    const t = globalThis.setTimeout(fn, ms) as { unref?: () => void };
-    t.unref?.();
+  setTimeout: (fn: () => void, ms: number, background?: boolean): unknown => {
+    const t = setTimeout(fn, ms);
+    if (background) t.unref();
     return t;
   },
-  clearTimeout: (h: unknown) => globalThis.clearTimeout(h as Parameters<typeof globalThis.clearTimeout>[0]),
+  clearTimeout: (handle: unknown): void => clearTimeout(handle as NodeJS.Timeout),
 });
 
+/** A clock tests move by hand: timers fire inside `advance()`, in due order. */
+export interface ManualClock extends Clock {
+  advance(ms: number): void;
+  pendingTimers(): number;
+}
+
 /**
- * A clock tests advance by hand; timers fire in time order during `advance`.
- *
- * @example
- * const clock = manualClock(0); clock.setTimeout(f, 100); clock.advance(100); // f ran
+ * Builds a manual clock starting at `start` ms.
+ * @example const clock = createManualClock(); clock.advance(10); // fires due timers
  */
-export function manualClock(start = 0) {
+export function createManualClock(start = 0): ManualClock {
   let now = start;
-  let nextId = 0;
+  let nextId = 1;
   const timers = new Map<number, { at: number; fn: () => void }>();
   return {
     now: () => now,
-    setTimeout(fn: () => void, ms: number) { const id = ++nextId; timers.set(id, { at: now + Math.max(0, ms), fn }); return id; },
-    clearTimeout(h: unknown) { timers.delete(h as number); },
-    advance(ms: number) {
+    setTimeout(fn, ms) {
+      const id = nextId++;
+      timers.set(id, { at: now + Math.max(0, ms), fn });
+      return id;
+    },
+    clearTimeout(handle) {
+      timers.delete(handle as number);
+    },
+    advance(ms) {
       const until = now + ms;
       for (;;) {
-        let first: [number, { at: number; fn: () => void }] | undefined;
-        for (const e of timers) if (e[1].at <= until && (!first || e[1].at < first[1].at)) first = e;
-        if (!first) break;
-        timers.delete(first[0]);
-        now = first[1].at;
-        first[1].fn();
+        let due: [number, { at: number; fn: () => void }] | undefined;
+        for (const entry of timers) if (entry[1].at <= until && (!due || entry[1].at < due[1].at)) due = entry;
+        if (!due) break;
+        timers.delete(due[0]);
+        now = Math.max(now, due[1].at);
+        due[1].fn();
       }
       now = until;
     },
+    pendingTimers: () => timers.size,
   };
 }

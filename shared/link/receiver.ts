@@ -216,7 +216,7 @@ export class ChannelReceiver {
       }
       if (changed) this.updateWatermark();
       this.tick();
-    }, Math.max(50, this.idleMs / 4));
+    }, Math.max(50, this.idleMs / 4), true);
   }
 
   /** The highest contiguous seq delivered per producer. */

@@ -253,7 +253,7 @@ export class ChannelSender implements Collector {
         this.publish({ type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: this.nextSeq, lastSeq: this.nextSeq - 1, watermark: this.marks.at(this.nextSeq - 1), events: [] });
       }
       this.schedule();
-    }, Math.min(this.heartbeatMs, this.ackTimeoutMs) / 2);
+    }, Math.min(this.heartbeatMs, this.ackTimeoutMs) / 2, true);
   }
 
   /** Resolves once every event pushed so far is durable in the outbox. */

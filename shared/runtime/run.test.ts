@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { manualClock } from '../clock.ts';
+import { createManualClock } from '../clock.ts';
 import { defineApp, tumbling, type AppBuilder, type WindowResult } from '../dsl/index.ts';
 import { startRun, type SinkBinding, type SourceBinding } from './index.ts';
 
@@ -167,7 +167,7 @@ describe('timers and processing time', () => {
   });
 
   it('processing-time windows fire on the clock, driven here by a manual clock', async () => {
-    const clock = manualClock(1_000_000);
+    const clock = createManualClock(1_000_000);
     const results: WindowResult<undefined, number>[] = [];
     const feed: { resolve?: (v: unknown) => void } = {};
     async function* input() {

@@ -58,8 +58,8 @@ export type {
 } from './types.ts';
 export type { LogConfig, LogOptions, OverflowPolicy } from './options.ts';
 export { parseLogOptions } from './options.ts';
-export type { Clock, ManualClock } from './clock.ts';
-export { createManualClock, systemClock } from './clock.ts';
+export type { Clock, ManualClock } from '../clock.ts';
+export { createManualClock, systemClock } from '../clock.ts';
 export type { FileLayer, LogFile, OpenFlags } from './file-layer.ts';
 export { nodeFileLayer } from './file-layer.ts';
 export type { FaultMode, FaultyFileLayer } from './faulty-file-layer.ts';

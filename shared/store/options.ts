@@ -1,6 +1,6 @@
 /** User options of a log and their parsing into a frozen config. */
 import { ConfigError } from '../errors.ts';
-import { systemClock, type Clock } from './clock.ts';
+import { systemClock, type Clock } from '../clock.ts';
 import { nodeFileLayer, type FileLayer } from './file-layer.ts';
 
 /** What to do when the bytes bound is reached. */
