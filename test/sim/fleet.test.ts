@@ -16,7 +16,7 @@ describe('live fleet against aedes', () => {
   });
 
   it('publishes within 2% of the requested rate, and the broker receives every reading', async () => {
-    // 500 devices × 4 Hz = 2000 readings/s; 10,000 expected in the 5 s window, so 2% is 200.
+    // 500 devices × 4 Hz = 2000 readings/s; 60,000 expected in the 30 s window the issue names, so 2% is 1,200.
     const fleet = createFleet({ broker: broker.url, model: 'plug', devices: 500, rate: 4, seed: 3, clientIdPrefix: 'rate-' });
     fleets.push(fleet);
     let count = 0;
@@ -29,7 +29,7 @@ describe('live fleet against aedes', () => {
     // share the 2 cores) cannot skew the window's edges; delivery is checked below.
     const s0 = fleet.stats().sent;
     const t0 = performance.now();
-    await until(() => performance.now() - t0 >= 5000, 'the window', 10_000);
+    await until(() => performance.now() - t0 >= 30_000, 'the window', 40_000);
     const rate = ((fleet.stats().sent - s0) * 1000) / (performance.now() - t0);
     expect(Math.abs(rate - 2000) / 2000).toBeLessThan(0.02);
     expect(fleet.stats().requestedRate).toBe(2000);
@@ -38,7 +38,7 @@ describe('live fleet against aedes', () => {
     await until(() => count >= total, 'every reading at the broker', 20_000);
     expect(count).toBe(total);
     expect(fleet.stats()).toMatchObject({ skipped: 0, overflow: 0, errors: 0 });
-  });
+  }, 90_000);
 
   it('publishes exactly what generate() gives for the same seed, when driven by a manual clock', async () => {
     const start = 1_700_000_000_000;
