@@ -14,6 +14,7 @@ export interface PartRunOptions {
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly expect: readonly string[] | undefined;
+  readonly protocolVersion: 4 | 5;
   readonly sources: Record<string, SourceBinding>;
   readonly sinks: Record<string, SinkBinding>;
 }
@@ -28,6 +29,7 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
   const stateDir = o.stateDir ?? join('.sluice-state', graph.app, o.part);
   const client = await connectWithBackoff(o.broker, {
     clientId: `sluice-${graph.app}-${o.part}-${producer}`.slice(0, 100),
+    protocolVersion: o.protocolVersion,
     ...(o.username !== undefined ? { username: o.username } : {}),
     ...(o.password !== undefined ? { password: o.password } : {}),
     onState: (s) => io.stderr.write(s.type === 'connected'

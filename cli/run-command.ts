@@ -21,6 +21,7 @@ const FLAGS: Record<string, FlagSpec> = {
   expect: { type: 'string', value: 'ID,ID', help: 'producers the inbound channels wait for before their watermark moves' },
   username: { type: 'string', value: 'U', help: 'broker username' },
   password: { type: 'string', value: 'P', help: 'broker password' },
+  'mqtt-version': { type: 'string', value: '4|5', help: 'MQTT protocol: 4 is 3.1.1 (default, what the embedded broker speaks), 5 is MQTT 5' },
   quiet: { type: 'boolean', help: 'print no summary to stderr' },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -62,6 +63,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       producer: flags.producer as string | undefined, stateDir: flags.state as string | undefined,
       username: flags.username as string | undefined, password: flags.password as string | undefined,
       expect: (flags.expect as string | undefined)?.split(',').filter(Boolean),
+      protocolVersion: mqttVersion(flags['mqtt-version'] as string | undefined),
     }, io);
   } else {
     metrics = await runWhole(graph, sources, sinks, io);
@@ -71,6 +73,12 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   if (m === '-') io.stdout.write(`${JSON.stringify(metrics)}\n`);
   else if (m) await writeFile(m, JSON.stringify(metrics, null, 2));
   return 0;
+}
+
+function mqttVersion(v: string | undefined): 4 | 5 {
+  if (v === undefined || v === '4' || v === '3.1.1') return 4;
+  if (v === '5') return 5;
+  throw new ConfigError('CLI_BAD_MQTT_VERSION', `--mqtt-version ${v} is not supported`, { fix: 'use 4 (MQTT 3.1.1) or 5' });
 }
 
 async function runWhole(graph: Graph, sources: Record<string, SourceBinding>, sinks: Record<string, SinkBinding>, io: Io): Promise<MetricsSnapshot> {

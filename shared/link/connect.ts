@@ -5,6 +5,8 @@ export interface ConnectOptions {
   readonly clientId: string;
   readonly username?: string;
   readonly password?: string;
+  /** MQTT 3.1.1 (4, the default: what aedes speaks) or MQTT 5. Nothing here needs MQTT 5. */
+  readonly protocolVersion?: 4 | 5;
   /** Seconds between pings; a link silent for 1.5x this is declared dead (default 10). */
   readonly keepaliveSeconds?: number;
   readonly minBackoffMs?: number;
@@ -33,6 +35,7 @@ export function connectWithBackoff(url: string, opts: ConnectOptions): Promise<M
     username: opts.username,
     password: opts.password,
     keepalive: opts.keepaliveSeconds ?? 10,
+    protocolVersion: opts.protocolVersion ?? 4,
     reconnectPeriod: 0,
     connectTimeout: 10_000,
     clean: true,

@@ -130,11 +130,13 @@ export class ChannelReceiver {
     }
     p.lastHeard = this.clock.now();
     if (p.offline) p.offline = false;
-    this.accept(f.producer, p, f);
+    // One ack per frame that moved us on, or that repeats what we have (its ack may be lost).
+    if (this.accept(f.producer, p, f) !== 'held') this.ackWhenDurable(f.producer, p, p.contiguous);
     this.updateWatermark();
   }
 
-  private accept(producer: string, p: Producer, f: DataFrame): void {
+  /** Applies one frame: `advanced` (new events delivered), `duplicate`, or `held` (after a gap). */
+  private accept(producer: string, p: Producer, f: DataFrame): 'advanced' | 'duplicate' | 'held' {
     const start = f.firstSeq - (f.dropped ?? 0);
     if (start > p.contiguous + 1) {
       // A gap: hold this frame and ask for what is missing, once per gap.
@@ -143,16 +145,14 @@ export class ChannelReceiver {
       if (p.askedFrom !== p.contiguous + 1) {
         p.askedFrom = p.contiguous + 1;
         this.s.resendRequests++;
-        this.send(producer, p, { type: 'resend', producer, epoch: p.epoch, fromSeq: p.contiguous + 1, toSeq: start - 1 });
+        this.send(producer, { type: 'resend', producer, epoch: p.epoch, fromSeq: p.contiguous + 1, toSeq: start - 1 });
       }
-      return;
+      return 'held';
     }
     if (f.lastSeq <= p.contiguous) {
       this.s.duplicates += f.events.length;
-      // The ack may have been lost: say again how far we are.
-      this.ackWhenDurable(producer, p, p.contiguous);
       if (f.events.length === 0) p.watermark = Math.max(p.watermark, f.watermark);
-      return;
+      return 'duplicate';
     }
     if (f.dropped && start > p.contiguous) this.s.upstreamDropped += Math.min(f.dropped, f.firstSeq - 1 - p.contiguous);
     const skip = Math.max(0, p.contiguous + 1 - f.firstSeq);
@@ -165,22 +165,22 @@ export class ChannelReceiver {
       this.opts.onEvents(producer, fresh, f.lastSeq);
     }
     // Frames held after a gap may now follow on.
-    const next = [...p.buffer.values()].sort((a, b) => a.firstSeq - b.firstSeq);
+    const held = [...p.buffer.values()].sort((a, b) => a.firstSeq - b.firstSeq);
     p.buffer.clear();
-    for (const b of next) {
-      if (b.lastSeq <= p.contiguous) { this.s.duplicates += b.events.length; continue; }
-      this.accept(producer, p, b);
+    for (const b of held) {
+      if (b.lastSeq <= p.contiguous) this.s.duplicates += b.events.length;
+      else this.accept(producer, p, b);
     }
-    this.ackWhenDurable(producer, p, p.contiguous);
+    return 'advanced';
   }
 
   private ackWhenDurable(producer: string, p: Producer, seq: number): void {
-    const ack = () => this.send(producer, p, { type: 'ack', producer, epoch: p.epoch, ackedSeq: seq });
+    const ack = () => this.send(producer, { type: 'ack', producer, epoch: p.epoch, ackedSeq: seq, watermark: p.watermark });
     if (this.opts.durable) this.opts.durable(producer, seq, ack);
     else ack();
   }
 
-  private send(producer: string, _p: Producer, frame: Parameters<typeof encodeFrame>[0]): void {
+  private send(producer: string, frame: Parameters<typeof encodeFrame>[0]): void {
     const topic = channelAckTopic(this.opts.app, this.opts.channel, this.opts.partition ?? 0, producer);
     this.opts.client.publish(topic, Buffer.from(encodeFrame(frame)), { qos: 1 }, () => {});
   }

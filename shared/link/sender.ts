@@ -87,6 +87,9 @@ export class ChannelSender implements Collector {
   private closed = false;
   private held = false;
   private highestSent = 0;
+  /** The newest watermark sent, and the newest the receiver confirmed holding. */
+  private sentWatermark = -Infinity;
+  private ackedWatermark = -Infinity;
   private readonly stats_: ChannelSenderStats;
   private readonly onMessage: (topic: string, payload: Buffer) => void;
   private readonly onConnect: () => void;
@@ -172,7 +175,12 @@ export class ChannelSender implements Collector {
 
   private async sendLoop(): Promise<void> {
     while (!this.closed && this.client.connected && this.inflight.length < this.maxInflight) {
-      if (this.nextSeq > this.log.durableSeq) return;
+      if (this.nextSeq > this.log.durableSeq) {
+        // Nothing new to send, but time moved on: tell the receiver now, not with the next event.
+        const wm = this.marks.at(this.nextSeq - 1);
+        if (wm > this.sentWatermark) this.publishWatermark(wm);
+        return;
+      }
       const records = await this.log.read(this.nextSeq, this.maxEvents, this.maxBytes);
       if (records.length === 0) return;
       // One frame per contiguous run; a jump in seqs is records the outbox dropped by policy.
@@ -200,8 +208,13 @@ export class ChannelSender implements Collector {
     }
   }
 
+  private publishWatermark(wm: number): void {
+    this.publish({ type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: this.nextSeq, lastSeq: this.nextSeq - 1, watermark: wm, events: [] });
+  }
+
   private publish(frame: DataFrame): void {
     this.lastSent = this.clock.now();
+    if (frame.watermark > this.sentWatermark) this.sentWatermark = frame.watermark;
     // QoS 1: the broker's PUBACK only ends the retransmission; trimming waits for the receiver.
     this.client.publish(this.dataTopic, Buffer.from(encodeFrame(frame)), { qos: 1 }, () => {});
   }
@@ -209,7 +222,7 @@ export class ChannelSender implements Collector {
   private onControl(payload: Buffer): void {
     const r = decodeFrame(payload);
     if (!r.ok || r.frame.producer !== this.producer || r.frame.epoch !== this.epoch) return;
-    if (r.frame.type === 'ack') this.onAck(r.frame.ackedSeq);
+    if (r.frame.type === 'ack') this.onAck(r.frame.ackedSeq, r.frame.watermark);
     else if (r.frame.type === 'resend') {
       this.stats_.resendRequests++;
       this.rewind(r.frame.fromSeq, true);
@@ -217,18 +230,18 @@ export class ChannelSender implements Collector {
     }
   }
 
-  private onAck(seq: number): void {
+  private onAck(seq: number, watermark: number | undefined): void {
+    if (watermark !== undefined && watermark > this.ackedWatermark) {
+      this.ackedWatermark = watermark;
+      this.wakeWaiters();
+    }
     if (seq <= this.acked) return;
     this.acked = seq;
     this.stats_.ackedSeq = seq;
     this.lastProgress = this.clock.now();
     this.inflight = this.inflight.filter((s) => s > seq);
     this.marks.dropUpTo(seq);
-    if (this.ackWaiters.length > 0) {
-      const done = this.ackWaiters.filter((w) => w.seq <= seq);
-      this.ackWaiters = this.ackWaiters.filter((w) => w.seq > seq);
-      for (const w of done) w.resolve();
-    }
+    this.wakeWaiters();
     void this.log.ack(seq).catch(() => { /* the log reports faults on its own status stream */ });
     this.kick();
   }
@@ -250,7 +263,8 @@ export class ChannelSender implements Collector {
         this.rewind(this.acked + 1, false);
         this.kick();
       } else if (this.inflight.length === 0 && this.client.connected && now - this.lastSent >= this.heartbeatMs && this.nextSeq > this.log.durableSeq) {
-        this.publish({ type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: this.nextSeq, lastSeq: this.nextSeq - 1, watermark: this.marks.at(this.nextSeq - 1), events: [] });
+        // A heartbeat: keeps this producer live at the receiver and repeats an unconfirmed watermark.
+        this.publishWatermark(this.marks.at(this.nextSeq - 1));
       }
       this.schedule();
     }, Math.min(this.heartbeatMs, this.ackTimeoutMs) / 2, true);
@@ -262,15 +276,27 @@ export class ChannelSender implements Collector {
     await this.appended;
   }
 
-  /** Resolves once the receiver has acked every event pushed so far. */
+  /** Resolves once the receiver has acked every event pushed so far, and holds their watermark. */
   async drained(): Promise<void> {
     await this.flushed();
-    const last = await this.appended;
-    if (this.acked >= last || this.closed) return;
-    await new Promise<void>((resolve) => this.ackWaiters.push({ seq: last, resolve }));
+    const seq = await this.appended;
+    const watermark = this.marks.at(seq);
+    if (this.isDrained(seq, watermark) || this.closed) return;
+    await new Promise<void>((resolve) => this.ackWaiters.push({ seq, watermark, resolve }));
   }
 
-  private ackWaiters: { seq: number; resolve: () => void }[] = [];
+  private isDrained(seq: number, watermark: number): boolean {
+    return this.acked >= seq && this.ackedWatermark >= watermark;
+  }
+
+  private ackWaiters: { seq: number; watermark: number; resolve: () => void }[] = [];
+
+  private wakeWaiters(): void {
+    if (this.ackWaiters.length === 0) return;
+    const done = this.ackWaiters.filter((w) => this.isDrained(w.seq, w.watermark));
+    this.ackWaiters = this.ackWaiters.filter((w) => !this.isDrained(w.seq, w.watermark));
+    for (const w of done) w.resolve();
+  }
 
   stats(): ChannelSenderStats { return { ...this.stats_ }; }
 

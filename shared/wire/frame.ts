@@ -6,7 +6,7 @@
  * Wire layout (version 1), a CBOR map with text keys, so a frame dumped from a topic reads
  * itself:
  *   data   { v: 1, type: 'data', producer, epoch, firstSeq, lastSeq, watermark, events }
- *   ack    { v: 1, type: 'ack', producer, epoch, ackedSeq }
+ *   ack    { v: 1, type: 'ack', producer, epoch, ackedSeq, watermark? }
  *   resend { v: 1, type: 'resend', producer, epoch, fromSeq, toSeq }
  * `events` is one flat array `[ts0, key0, value0, ts1, key1, value1, ...]`, CBOR `undefined`
  * standing for "no key": one array instead of one map per event keeps frames small and fast.
@@ -50,6 +50,8 @@ export interface AckFrame {
   readonly producer: string;
   readonly epoch: number;
   readonly ackedSeq: number;
+  /** The producer's watermark as the receiver holds it, so a sender knows its end (+∞) arrived. */
+  readonly watermark?: number;
 }
 
 /** Receiver -> sender: please send seqs `fromSeq..toSeq` (inclusive) again. */
@@ -196,7 +198,10 @@ function toWire(frame: Frame): Record<string, unknown> {
       };
     }
     case 'ack':
-      return { v: FRAME_VERSION, type: 'ack', producer: frame.producer, epoch: frame.epoch, ackedSeq: frame.ackedSeq };
+      return {
+        v: FRAME_VERSION, type: 'ack', producer: frame.producer, epoch: frame.epoch, ackedSeq: frame.ackedSeq,
+        ...(frame.watermark !== undefined ? { watermark: frame.watermark } : {}),
+      };
     case 'resend':
       return {
         v: FRAME_VERSION, type: 'resend', producer: frame.producer, epoch: frame.epoch,
@@ -236,7 +241,10 @@ function fromWire(raw: unknown, limits: FrameLimits): DecodeFrameResult {
       ...(m['dropped'] !== undefined ? { dropped: m['dropped'] as number } : {}),
     };
   } else if (type === 'ack') {
-    frame = { type: 'ack', producer: m['producer'] as string, epoch: m['epoch'] as number, ackedSeq: m['ackedSeq'] as number };
+    frame = {
+      type: 'ack', producer: m['producer'] as string, epoch: m['epoch'] as number, ackedSeq: m['ackedSeq'] as number,
+      ...(m['watermark'] !== undefined ? { watermark: m['watermark'] as number } : {}),
+    };
   } else if (type === 'resend') {
     frame = {
       type: 'resend', producer: m['producer'] as string, epoch: m['epoch'] as number,
@@ -286,6 +294,9 @@ function checkFrame(frame: Frame, limits: FrameLimits, checkEvents: boolean): st
       return undefined;
     }
     case 'ack':
+      if (frame.watermark !== undefined && (typeof frame.watermark !== 'number' || Number.isNaN(frame.watermark))) {
+        return `field "watermark" must be a number (±Infinity allowed), got ${describe(frame.watermark)}`;
+      }
       return checkInt('ackedSeq', frame.ackedSeq, -1);
     case 'resend': {
       const problem = checkInt('fromSeq', frame.fromSeq, 0) ?? checkInt('toSeq', frame.toSeq, 0);

@@ -92,6 +92,19 @@ describe('a channel over MQTT with a disk outbox and end-to-end acks', () => {
     expect(rx.stats().rejectedFrames).toBe(0);
   });
 
+  it('a watermark that moves with no new events still reaches the receiver, and drained() waits for it', async () => {
+    const client = await connect(broker.url, 'rx-5');
+    const { marks } = await receiver('end', client);
+    const tx = createChannelSender({ client, app: 'end', channel: 'readings', producer: 'gw-5', log: createMemoryLog() });
+    cleanup.push(() => tx.close());
+    tx.push(10, undefined, 'only');
+    await tx.drained();
+    // Every event is acked already; the end of input travels alone.
+    tx.watermark(Infinity);
+    await tx.drained();
+    expect(marks.at(-1)).toBe(Infinity);
+  });
+
   it('a malformed frame is counted and dropped; the channel goes on', async () => {
     const client = await connect(broker.url, 'rx-2');
     const { rx, got } = await receiver('bad', client);

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { startAedes, type AedesTestBroker } from '../support/brokers.ts';
+import { hasMosquitto, startAedes, startMosquitto, type AedesTestBroker, type MosquittoBroker } from '../support/brokers.ts';
 import { BUNDLE, ensureBundle, sluice } from '../support/bundle.ts';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 
@@ -50,12 +50,12 @@ function start(args: string[]): { child: ChildProcess; exit: Promise<number | nu
 }
 
 /** Runs cloud and edge; the input goes in ten chunks, and `afterChunk` may inject a fault after each. */
-async function splitRun(name: string, brokerUrl: string, edgeUrl: string, afterChunk: (k: number) => Promise<void>) {
+async function splitRun(name: string, brokerUrl: string, edgeUrl: string, afterChunk: (k: number) => Promise<void>, extra: string[] = []) {
   const out = join(dir, `${name}.jsonl`);
-  const cloud = start(['--part', 'cloud', '--broker', brokerUrl, '--out', `sums=${out}`, '--expect', 'gw-1']);
+  const cloud = start(['--part', 'cloud', '--broker', brokerUrl, '--out', `sums=${out}`, '--expect', 'gw-1', ...extra]);
   // On a failure or a timeout, show what both processes said.
   onTestFailed(() => { console.error(`edge stderr:\n${edge.stderr()}\ncloud stderr:\n${cloud.stderr()}`); });
-  const edge = start(['--part', 'edge', '--broker', edgeUrl, '--in', 'readings=-', '--producer', 'gw-1', '--state', join(dir, `${name}-state`)]);
+  const edge = start(['--part', 'edge', '--broker', edgeUrl, '--in', 'readings=-', '--producer', 'gw-1', '--state', join(dir, `${name}-state`), ...extra]);
   const chunk = input.length / 10;
   for (let k = 0; k < 10; k++) {
     edge.child.stdin!.write(`${input.slice(k * chunk, (k + 1) * chunk).join('\n')}\n`);
@@ -114,3 +114,26 @@ describe('one app split into an edge and a cloud process, linked over MQTT', () 
     expect(cloud).toMatch(/link down/);
   });
 });
+
+describe.skipIf(!hasMosquitto())('the same split over Mosquitto 2 with a username and password', () => {
+  let mosquitto: MosquittoBroker;
+  beforeAll(async () => { mosquitto = await startMosquitto({ username: 'sluice', password: 'pw-1' }); });
+  afterAll(async () => { await mosquitto.close(); });
+
+  for (const version of ['4', '5']) {
+    it(`MQTT ${version === '4' ? '3.1.1' : '5'}: the same results as the app run whole`, async () => {
+      const creds = ['--username', 'sluice', '--password', 'pw-1', '--mqtt-version', version];
+      const { results } = await splitRun(`mosquitto-${version}`, mosquitto.url, mosquitto.url, async () => {}, creds);
+      expect(results).toEqual(expected);
+    });
+  }
+
+  it('a wrong password is reported and retried, not a crash', async () => {
+    const edge = start(['--part', 'edge', '--broker', mosquitto.url, '--in', 'readings=-', '--username', 'sluice', '--password', 'wrong']);
+    const refused = new Promise<void>((resolve) => edge.child.stderr!.on('data', () => { if (/link down/.test(edge.stderr())) resolve(); }));
+    await refused;
+    expect(edge.stderr()).toMatch(/link down \(.*(Bad username or password|Not authorized).*\); retrying in \d+ ms/i);
+    edge.child.kill('SIGTERM');
+  });
+});
+
