@@ -15,6 +15,7 @@ export interface PartRunOptions {
   readonly password: string | undefined;
   readonly expect: readonly string[] | undefined;
   readonly protocolVersion: 4 | 5;
+  readonly drainRate: number | undefined;
   readonly sources: Record<string, SourceBinding>;
   readonly sinks: Record<string, SinkBinding>;
 }
@@ -36,7 +37,11 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
       ? `sluice: connected to ${o.broker}\n`
       : `sluice: link down (${s.reason}); retrying in ${s.retryInMs} ms\n`),
   });
-  const channels = await bindPartChannels(part, { client, producer, stateDir, ...(o.expect ? { expectProducers: o.expect } : {}) });
+  const channels = await bindPartChannels(part, {
+    client, producer, stateDir,
+    ...(o.expect ? { expectProducers: o.expect } : {}),
+    ...(o.drainRate !== undefined ? { maxEventsPerSecond: o.drainRate } : {}),
+  });
   try {
     const run = startRun(part.graph, {
       sources: { ...o.sources, ...channels.sources },

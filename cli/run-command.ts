@@ -21,6 +21,7 @@ const FLAGS: Record<string, FlagSpec> = {
   expect: { type: 'string', value: 'ID,ID', help: 'producers the inbound channels wait for before their watermark moves' },
   username: { type: 'string', value: 'U', help: 'broker username' },
   password: { type: 'string', value: 'P', help: 'broker password' },
+  'drain-rate': { type: 'string', value: 'N', help: 'send at most N events/s per outbound channel, so a backlog drains without starving live data (default: no cap)' },
   'mqtt-version': { type: 'string', value: '4|5', help: 'MQTT protocol: 4 is 3.1.1 (default, what the embedded broker speaks), 5 is MQTT 5' },
   quiet: { type: 'boolean', help: 'print no summary to stderr' },
   help: { type: 'boolean', help: 'show this help' },
@@ -64,6 +65,7 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       username: flags.username as string | undefined, password: flags.password as string | undefined,
       expect: (flags.expect as string | undefined)?.split(',').filter(Boolean),
       protocolVersion: mqttVersion(flags['mqtt-version'] as string | undefined),
+      drainRate: drainRate(flags['drain-rate'] as string | undefined),
     }, io);
   } else {
     metrics = await runWhole(graph, sources, sinks, io);
@@ -73,6 +75,13 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
   if (m === '-') io.stdout.write(`${JSON.stringify(metrics)}\n`);
   else if (m) await writeFile(m, JSON.stringify(metrics, null, 2));
   return 0;
+}
+
+function drainRate(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v) || n <= 0) throw new ConfigError('CLI_BAD_DRAIN_RATE', `--drain-rate ${v} is not a positive number`, { fix: 'give events per second, e.g. --drain-rate 20000' });
+  return n;
 }
 
 function mqttVersion(v: string | undefined): 4 | 5 {

@@ -14,6 +14,8 @@ export interface PartChannelsOptions {
   readonly stateDir: string;
   /** Bounds and overflow policy of every outbox. */
   readonly outbox?: LogOptions;
+  /** Cap on events per second each outbound channel sends (backlog drains leave room for live data). */
+  readonly maxEventsPerSecond?: number;
   /** Producers each inbound channel waits for before its watermark moves. */
   readonly expectProducers?: readonly string[];
   readonly idleMs?: number;
@@ -47,7 +49,10 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
     const log = level === 'best-effort'
       ? createMemoryLog(opts.outbox)
       : await openDiskLog(join(opts.stateDir, 'outbox', cut.name), opts.outbox);
-    const sender = createChannelSender({ client: opts.client, app: part.graph.app, channel: cut.name, producer: opts.producer, log });
+    const sender = createChannelSender({
+      client: opts.client, app: part.graph.app, channel: cut.name, producer: opts.producer, log,
+      ...(opts.maxEventsPerSecond !== undefined ? { maxEventsPerSecond: opts.maxEventsPerSecond } : {}),
+    });
     senders.set(cut.name, { sender, log });
     sinks[channelBinding(cut)] = {
       type: 'target',

@@ -26,6 +26,11 @@ export interface ChannelSenderOptions {
   readonly maxInflightFrames?: number;
   /** With no ack progress for this long, resend from the last acked seq. */
   readonly ackTimeoutMs?: number;
+  /**
+   * Cap on events sent per second (a token bucket holding one frame's worth), so that draining
+   * a backlog after an outage leaves room on the uplink for live data and other channels.
+   */
+  readonly maxEventsPerSecond?: number;
   /** A frame with no events carries the watermark when nothing else was sent for this long. */
   readonly heartbeatMs?: number;
   readonly clock?: Clock;
@@ -71,6 +76,10 @@ export class ChannelSender implements Collector {
   private readonly maxInflight: number;
   private readonly ackTimeoutMs: number;
   private readonly heartbeatMs: number;
+  private readonly rate: number;
+  private tokens: number;
+  private tokensAt: number;
+  private rateTimer: unknown;
   private pending: Uint8Array[] = [];
   private flushScheduled = false;
   /** Resolves with the last seq appended so far, in append order. */
@@ -107,6 +116,9 @@ export class ChannelSender implements Collector {
     this.maxInflight = opts.maxInflightFrames ?? 8;
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 5000;
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
+    this.rate = opts.maxEventsPerSecond ?? Infinity;
+    this.tokens = Math.min(this.maxEvents, this.rate);
+    this.tokensAt = this.clock.now();
     const st = this.log.stats();
     this.acked = st.ackedSeq;
     this.nextSeq = st.ackedSeq + 1;
@@ -181,7 +193,9 @@ export class ChannelSender implements Collector {
         if (wm > this.sentWatermark) this.publishWatermark(wm);
         return;
       }
-      const records = await this.log.read(this.nextSeq, this.maxEvents, this.maxBytes);
+      const allowed = this.allowance();
+      if (allowed === 0) return;
+      const records = await this.log.read(this.nextSeq, allowed, this.maxBytes);
       if (records.length === 0) return;
       // One frame per contiguous run; a jump in seqs is records the outbox dropped by policy.
       const first = records[0]!.seq;
@@ -199,6 +213,7 @@ export class ChannelSender implements Collector {
         watermark: this.marks.at(last), events, ...(dropped > 0 ? { dropped } : {}),
       };
       if (first <= this.stats_.ackedSeq || first < this.highestSent) this.stats_.eventsResent += events.length;
+      this.tokens -= events.length;
       this.publish(frame);
       this.inflight.push(last);
       this.nextSeq = last + 1;
@@ -206,6 +221,20 @@ export class ChannelSender implements Collector {
       this.stats_.eventsSent += events.length;
       if (last > this.highestSent) this.highestSent = last;
     }
+  }
+
+  /** Events the rate cap lets out now; when none, a timer wakes the send loop when some are. */
+  private allowance(): number {
+    if (this.rate === Infinity) return this.maxEvents;
+    const now = this.clock.now();
+    this.tokens = Math.min(this.maxEvents, this.tokens + ((now - this.tokensAt) * this.rate) / 1000);
+    this.tokensAt = now;
+    const whole = Math.floor(this.tokens);
+    if (whole >= 1) return whole;
+    if (this.rateTimer === undefined) {
+      this.rateTimer = this.clock.setTimeout(() => { this.rateTimer = undefined; this.kick(); }, Math.ceil(((1 - this.tokens) * 1000) / this.rate));
+    }
+    return 0;
   }
 
   private publishWatermark(wm: number): void {
@@ -303,6 +332,7 @@ export class ChannelSender implements Collector {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    if (this.rateTimer !== undefined) this.clock.clearTimeout(this.rateTimer);
     this.client.removeListener('message', this.onMessage);
     this.client.removeListener('connect', this.onConnect);
     for (const w of this.ackWaiters) w.resolve();

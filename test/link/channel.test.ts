@@ -4,10 +4,16 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createChannelReceiver, createChannelSender } from '../../shared/link/index.ts';
+import { Encoder } from 'cbor-x';
+import { createManualClock } from '../../shared/clock.ts';
 import { createMemoryLog, openDiskLog } from '../../shared/store/index.ts';
 import type { FrameEvent } from '../../shared/wire/index.ts';
 import { startAedes, type AedesTestBroker } from '../support/brokers.ts';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+
+/** An outbox record as the sender writes one: CBOR [ts, key, value]. */
+const cborEvents = new Encoder({ useRecords: false });
+const encodeEvent = (i: number) => cborEvents.encode([i, undefined, i]);
 
 let broker: AedesTestBroker;
 let dir: string;
@@ -103,6 +109,30 @@ describe('a channel over MQTT with a disk outbox and end-to-end acks', () => {
     tx.watermark(Infinity);
     await tx.drained();
     expect(marks.at(-1)).toBe(Infinity);
+  });
+
+  it('a backlog drains no faster than the rate cap allows', async () => {
+    const clock = createManualClock(0);
+    const client = await connect(broker.url, 'rx-6');
+    let got = 0;
+    let onGot = () => {};
+    const rx = createChannelReceiver({ client, app: 'rate', channel: 'readings', onEvents: (_p, evs) => { got += evs.length; onGot(); }, onWatermark: () => {} });
+    await rx.start();
+    cleanup.push(() => rx.close());
+    const log = createMemoryLog();
+    for (let i = 0; i < 3000; i++) await log.append(new Uint8Array(encodeEvent(i)));
+    const gotAtLeast = (n: number) => new Promise<void>((resolve) => { onGot = () => { if (got >= n) resolve(); }; onGot(); });
+    // 1,000 events/s with frames of at most 500: the bucket holds one frame's worth.
+    const tx = createChannelSender({ client, app: 'rate', channel: 'readings', producer: 'gw-6', log, clock, maxEventsPerSecond: 1000, maxEventsPerFrame: 500 });
+    cleanup.push(() => tx.close());
+    await gotAtLeast(500);
+    for (let step = 1; step <= 5; step++) {
+      // Whatever arrived never exceeds what the clock has allowed so far.
+      expect(tx.stats().eventsSent).toBeLessThanOrEqual(500 + (step - 1) * 500);
+      clock.advance(500);
+      await gotAtLeast(500 + step * 500);
+    }
+    expect(got).toBe(3000);
   });
 
   it('a malformed frame is counted and dropped; the channel goes on', async () => {
