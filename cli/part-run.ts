@@ -43,9 +43,12 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
     ...(o.drainRate !== undefined ? { maxEventsPerSecond: o.drainRate } : {}),
   });
   try {
+    if (channels.noResumeReason && part.outbound.length > 0) io.stderr.write(`sluice: after a crash this part re-reads its input: ${channels.noResumeReason}\n`);
     const run = startRun(part.graph, {
       sources: { ...o.sources, ...channels.sources },
       sinks: { ...o.sinks, ...channels.sinks },
+      resumeAfter: channels.resumeAfter,
+      ...(channels.onSourceProgress ? { onSourceProgress: channels.onSourceProgress } : {}),
       onStatus: (e) => io.stderr.write(`sluice: ${e.type} ${JSON.stringify(e)}\n`),
     });
     const onSigint = () => { void run.stop(); };

@@ -4,3 +4,4 @@ export { createChannelSender, ChannelSender, type ChannelSenderOptions, type Cha
 export { createChannelReceiver, ChannelReceiver, type ChannelReceiverOptions, type ChannelReceiverStats } from './receiver.ts';
 export { bindPartChannels, type PartChannels, type PartChannelsOptions } from './part-bindings.ts';
 export { connectWithBackoff, disconnect, type ConnectOptions } from './connect.ts';
+export { SourcePositions, type Positions } from './positions.ts';

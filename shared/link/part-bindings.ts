@@ -4,6 +4,7 @@ import type { Graph, Reliability } from '../graph/index.ts';
 import { channelBinding, type ChannelCut, type GraphPart, type SinkBinding, type SourceBinding } from '../runtime/index.ts';
 import { createMemoryLog, openDiskLog, type LogOptions, type OutboxLog } from '../store/index.ts';
 import { createChannelReceiver, type ChannelReceiver, type ChannelReceiverStats } from './receiver.ts';
+import { SourcePositions, type Positions } from './positions.ts';
 import { createChannelSender, type ChannelSender, type ChannelSenderStats } from './sender.ts';
 
 export interface PartChannelsOptions {
@@ -24,6 +25,12 @@ export interface PartChannelsOptions {
 export interface PartChannels {
   readonly sources: Record<string, SourceBinding>;
   readonly sinks: Record<string, SinkBinding>;
+  /** Input already durable in the outboxes before a restart: pass to the run as `resumeAfter`. */
+  readonly resumeAfter: Positions;
+  /** Pass to the run: records each source batch's input position in the outboxes. */
+  readonly onSourceProgress: ((source: string, lastRecord: number) => void) | undefined;
+  /** Why input positions are not kept (and a restart re-reads its input), if they are not. */
+  readonly noResumeReason: string | undefined;
   stats(): { outbound: Record<string, ChannelSenderStats & { backlog: number }>; inbound: Record<string, ChannelReceiverStats> };
   close(): Promise<void>;
 }
@@ -44,13 +51,26 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
   const receivers = new Map<string, ChannelReceiver>();
   const sinks: Record<string, SinkBinding> = {};
   const sources: Record<string, SourceBinding> = {};
+  // Input positions are exact only while no operator of this part holds state a crash would lose.
+  const stateful = part.graph.operators.find((o) => STATEFUL.has(o.config.kind));
+  let noResumeReason = stateful ? `operator "${stateful.id}" keeps state in memory (checkpoints are not built yet)` : undefined;
+  const recovered: Positions[] = [];
   for (const cut of part.outbound) {
     const level = reliabilityOf(part.graph, cut);
     const log = level === 'best-effort'
       ? createMemoryLog(opts.outbox)
       : await openDiskLog(join(opts.stateDir, 'outbox', cut.name), opts.outbox);
+    let positions: SourcePositions | undefined;
+    if (level === 'best-effort') noResumeReason ??= `channel ${cut.name} is best-effort (memory outbox)`;
+    else if (!noResumeReason) {
+      const file = join(opts.stateDir, 'outbox', `${cut.name}.positions.json`);
+      const found = await SourcePositions.recover(log, file);
+      recovered.push(found);
+      positions = new SourcePositions(file, found);
+    }
     const sender = createChannelSender({
       client: opts.client, app: part.graph.app, channel: cut.name, producer: opts.producer, log,
+      ...(positions ? { positions } : {}),
       ...(opts.maxEventsPerSecond !== undefined ? { maxEventsPerSecond: opts.maxEventsPerSecond } : {}),
     });
     senders.set(cut.name, { sender, log });
@@ -79,9 +99,19 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
       }),
     };
   }
+  const resumeAfter: Positions = {};
+  if (!noResumeReason) {
+    // A source feeding several channels resumes after what all of them hold.
+    for (const src of new Set(recovered.flatMap((r) => Object.keys(r)))) {
+      resumeAfter[src] = Math.min(...recovered.map((r) => r[src] ?? Infinity));
+    }
+  }
   return {
     sources,
     sinks,
+    resumeAfter,
+    noResumeReason,
+    onSourceProgress: noResumeReason ? undefined : (source, record) => { for (const { sender } of senders.values()) sender.markPosition(source, record); },
     stats: () => ({
       outbound: Object.fromEntries([...senders].map(([name, s]) => [name, { ...s.sender.stats(), backlog: s.log.stats().records }])),
       inbound: Object.fromEntries([...receivers].map(([name, r]) => [name, r.stats()])),
@@ -95,6 +125,8 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
     },
   };
 }
+
+const STATEFUL = new Set(['aggregate', 'join', 'process', 'exec']);
 
 function reliabilityOf(graph: Graph, cut: ChannelCut): Reliability {
   return graph.operators.find((o) => o.id === cut.from)?.reliability ?? graph.reliability;

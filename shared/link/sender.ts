@@ -4,6 +4,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { Collector } from '../ops/index.ts';
 import type { OutboxLog } from '../store/index.ts';
 import { channelAckTopic, channelDataTopic, decodeFrame, encodeFrame, type DataFrame, type FrameEvent } from '../wire/index.ts';
+import type { SourcePositions } from './positions.ts';
 import { WatermarkMarks } from './watermark-marks.ts';
 
 const cbor = new Encoder({ useRecords: false });
@@ -31,6 +32,8 @@ export interface ChannelSenderOptions {
    * a backlog after an outage leaves room on the uplink for live data and other channels.
    */
   readonly maxEventsPerSecond?: number;
+  /** Input positions carried in the outbox (see positions.ts), for resuming after a crash. */
+  readonly positions?: SourcePositions;
   /** A frame with no events carries the watermark when nothing else was sent for this long. */
   readonly heartbeatMs?: number;
   readonly clock?: Clock;
@@ -134,25 +137,51 @@ export class ChannelSender implements Collector {
   }
 
   push(ts: number, key: unknown, value: unknown): void {
+    this.lastTs = ts; this.lastKey = key; this.lastValue = value;
     this.pending.push(cbor.encode([ts, key, value]));
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      queueMicrotask(() => this.flushPending(undefined));
-    }
+    this.scheduleFlush();
   }
 
-  /** The watermark covers every event pushed before it; frames carry it once those are sent. */
+  /** Resolves once the newest ack has been applied to the outbox (records trimmed). */
+  private trimmed: Promise<void> = Promise.resolve();
+  private lastTs = 0;
+  private lastKey: unknown;
+  private lastValue: unknown;
+  private pendingWm = -Infinity;
+
+  /**
+   * The events pushed since the last flush come from input up to `record` of `source`: the last
+   * of them carries that position, so it becomes durable in the same append as they do.
+   */
+  markPosition(source: string, record: number): void {
+    if (this.pending.length === 0) return; // nothing of that batch went this way
+    this.pending[this.pending.length - 1] = cbor.encode([this.lastTs, this.lastKey, this.lastValue, source, record]);
+  }
+
+  /**
+   * The watermark covers every event pushed before it. It is applied at the end of the current
+   * batch, with one append per batch: an event pushed after it with an earlier time was late at
+   * its source already, so the receiver sees the same order of time either way.
+   */
   watermark(wm: number): void {
-    this.flushPending(wm);
+    if (wm > this.pendingWm) this.pendingWm = wm;
+    this.scheduleFlush();
   }
 
-  private flushPending(wm: number | undefined): void {
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => this.flushPending());
+  }
+
+  private flushPending(): void {
     this.flushScheduled = false;
     const batch = this.pending;
+    const wm = this.pendingWm;
     this.pending = [];
     const prev = this.appended;
     this.appended = (batch.length > 0 ? prev.then(() => this.append(batch)) : prev).then((last) => {
-      if (wm !== undefined) this.marks.add(last, wm);
+      if (wm > -Infinity) this.marks.add(last, wm);
       this.kick();
       return last;
     });
@@ -204,8 +233,9 @@ export class ChannelSender implements Collector {
       let last = first - 1;
       for (const r of records) {
         if (r.seq !== last + 1) break;
-        const [ts, key, value] = cbor.decode(r.payload) as [number, unknown, unknown];
-        events.push({ ts, key, value });
+        const rec = cbor.decode(r.payload) as [number, unknown, unknown, string?, number?];
+        events.push({ ts: rec[0], key: rec[1], value: rec[2] });
+        if (rec.length === 5) this.opts.positions?.note(r.seq, rec[3]!, rec[4]!);
         last = r.seq;
       }
       const frame: DataFrame = {
@@ -271,7 +301,10 @@ export class ChannelSender implements Collector {
     this.inflight = this.inflight.filter((s) => s > seq);
     this.marks.dropUpTo(seq);
     this.wakeWaiters();
-    void this.log.ack(seq).catch(() => { /* the log reports faults on its own status stream */ });
+    // Positions of what is acked are saved before the log forgets those records.
+    const saved = this.opts.positions?.persistUpTo(seq) ?? Promise.resolve();
+    this.trimmed = Promise.all([this.trimmed, saved]).then(() => this.log.ack(seq))
+      .catch(() => { /* the log reports faults on its own status stream */ });
     this.kick();
   }
 
@@ -301,7 +334,7 @@ export class ChannelSender implements Collector {
 
   /** Resolves once every event pushed so far is durable in the outbox. */
   async flushed(): Promise<void> {
-    if (this.pending.length > 0) this.flushPending(undefined);
+    if (this.flushScheduled) this.flushPending();
     await this.appended;
   }
 
@@ -310,8 +343,10 @@ export class ChannelSender implements Collector {
     await this.flushed();
     const seq = await this.appended;
     const watermark = this.marks.at(seq);
-    if (this.isDrained(seq, watermark) || this.closed) return;
-    await new Promise<void>((resolve) => this.ackWaiters.push({ seq, watermark, resolve }));
+    if (!this.isDrained(seq, watermark) && !this.closed) {
+      await new Promise<void>((resolve) => this.ackWaiters.push({ seq, watermark, resolve }));
+    }
+    await this.trimmed;
   }
 
   private isDrained(seq: number, watermark: number): boolean {

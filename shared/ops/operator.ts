@@ -18,7 +18,8 @@ export type StatusEvent =
   | { type: 'exec-started'; op: string; pid: number | undefined }
   | { type: 'exec-crashed'; op: string; code: number | null; signal: string | null; restartInMs: number }
   | { type: 'exec-error'; op: string; message: string }
-  | { type: 'source-error'; op: string; message: string };
+  | { type: 'source-error'; op: string; message: string }
+  | { type: 'source-resumed'; op: string; after: number };
 
 export interface DeadLetter {
   /** The operator or source that rejected it. */

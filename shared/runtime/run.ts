@@ -21,6 +21,13 @@ export interface RunOptions {
   /** Values per batch when a source reads from an in-memory iterable (default 1024). */
   readonly batchSize?: number;
   readonly onStatus?: (event: StatusEvent) => void;
+  /**
+   * Called after each batch of a source has run through the fused chain, with the number of
+   * its last record: a downstream outbox may record it to resume from after a crash.
+   */
+  readonly onSourceProgress?: (source: string, lastRecord: number) => void;
+  /** Records numbered up to this, per source, are skipped: their results are already durable. */
+  readonly resumeAfter?: Readonly<Record<string, number>>;
 }
 
 export interface RunSummary {
@@ -97,12 +104,17 @@ export function startRun(graph: Graph, opts: RunOptions): Run {
       return;
     }
     try {
+      const resume = opts.resumeAfter?.[name] ?? 0;
+      if (resume > 0) ctx.status({ type: 'source-resumed', op: name, after: resume });
       for await (const batch of batches(binding, opts.batchSize ?? 1024)) {
         if (stopping) return;
         op.beginBatch();
         const { items, from, to, first } = batch;
-        if (batch.lines) for (let i = from; i < to; i++) op.ingestLine(items[i] as string, first + i - from);
-        else for (let i = from; i < to; i++) op.ingestValue(items[i], first + i - from);
+        // Records already durable downstream before a restart are not fed again.
+        const start = Math.max(from, from + resume - first + 1);
+        if (batch.lines) for (let i = start; i < to; i++) op.ingestLine(items[i] as string, first + i - from);
+        else for (let i = start; i < to; i++) op.ingestValue(items[i], first + i - from);
+        if (to > from) opts.onSourceProgress?.(name, first + (to - from) - 1);
         const wait = gate.whenOpen();
         if (wait) await wait;
       }

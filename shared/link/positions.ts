@@ -1,0 +1,73 @@
+import { open, readFile, rename } from 'node:fs/promises';
+import { decode } from 'cbor-x';
+import type { OutboxLog } from '../store/index.ts';
+
+/** How far each source's input has been read, by record number. */
+export type Positions = Record<string, number>;
+
+/**
+ * Input positions carried in an outbox. The sender writes the last event of each source batch
+ * as `[ts, key, value, source, record]`, in the same atomic append as the batch's other events,
+ * so a durable record says exactly how much input is safe. Once records are acked and trimmed
+ * their positions live on in a small file, written (and fsynced) before the ack is applied.
+ */
+export class SourcePositions {
+  private marks: { seq: number; source: string; record: number }[] = [];
+  private saved: Positions;
+  private writing: Promise<void> = Promise.resolve();
+
+  constructor(private readonly file: string, initial: Positions) {
+    this.saved = { ...initial };
+  }
+
+  /** A record carrying a position was seen at `seq`. */
+  note(seq: number, source: string, record: number): void {
+    const last = this.marks.at(-1);
+    if (!last || seq > last.seq) this.marks.push({ seq, source, record });
+  }
+
+  /** Makes the positions of records up to `ackedSeq` durable in the file; resolves when written. */
+  persistUpTo(ackedSeq: number): Promise<void> {
+    let changed = false;
+    while (this.marks.length > 0 && this.marks[0]!.seq <= ackedSeq) {
+      const m = this.marks.shift()!;
+      if ((this.saved[m.source] ?? 0) < m.record) { this.saved[m.source] = m.record; changed = true; }
+    }
+    if (!changed) return this.writing;
+    const text = JSON.stringify(this.saved);
+    this.writing = this.writing.then(() => writeAtomically(this.file, text));
+    return this.writing;
+  }
+
+  /** Positions after a restart: the file, then every retained durable record of the log. */
+  static async recover(log: OutboxLog, file: string): Promise<Positions> {
+    let found: Positions = {};
+    try { found = JSON.parse(await readFile(file, 'utf8')) as Positions; } catch { /* none yet, or unreadable: start from the log */ }
+    if (typeof found !== 'object' || found === null) found = {};
+    const st = log.stats();
+    for (let from = st.ackedSeq + 1; from <= log.durableSeq;) {
+      const records = await log.read(from, 10_000);
+      if (records.length === 0) break;
+      for (const r of records) {
+        const rec = decode(r.payload) as unknown[];
+        if (rec.length === 5 && typeof rec[3] === 'string' && typeof rec[4] === 'number') {
+          found[rec[3]] = Math.max(found[rec[3]] ?? 0, rec[4]);
+        }
+      }
+      from = records.at(-1)!.seq + 1;
+    }
+    return found;
+  }
+}
+
+async function writeAtomically(file: string, text: string): Promise<void> {
+  const tmp = `${file}.tmp`;
+  const fh = await open(tmp, 'w');
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, file);
+}

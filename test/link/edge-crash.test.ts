@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { startAedes, type AedesTestBroker } from '../support/brokers.ts';
+import { BUNDLE, ensureBundle, sluice } from '../support/bundle.ts';
+import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+
+/** A stateless edge (filter, key) and a cloud window: the edge can resume exactly from its outbox. */
+const APP = `import { defineApp, tumbling } from 'sluice';
+export default defineApp('crashy', (app) => {
+  app.source('readings', { format: 'json', eventTime: 'ts', maxDelay: 1000 })
+    .filter((r) => r.v >= 0)
+    .keyBy((r) => r.m)
+    .window(tumbling('10s')).sum((r) => r.v).place('cloud')
+    .map((w) => ({ m: w.key, start: w.windowStart, sum: w.value, n: 1 }))
+    .sink('sums');
+});
+`;
+const EVENTS = 200_000;
+const KILLS = 10;
+
+let dir: string;
+let app: string;
+let input: string;
+let broker: AedesTestBroker;
+let proxy: FaultProxy;
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  ensureBundle();
+  dir = mkdtempSync(join(tmpdir(), 'sluice-crash-'));
+  app = join(dir, 'app.ts');
+  writeFileSync(app, APP);
+  input = join(dir, 'in.jsonl');
+  const lines: string[] = [];
+  for (let i = 0; i < EVENTS; i++) lines.push(JSON.stringify({ ts: i * 5, m: `m${i % 11}`, v: (i % 7) - (i % 101 === 0 ? 9 : 0) }));
+  writeFileSync(input, `${lines.join('\n')}\n`);
+  broker = await startAedes();
+  proxy = await createFaultProxy({ target: { host: '127.0.0.1', port: broker.port } });
+});
+afterAll(async () => {
+  for (const c of children) c.kill('SIGKILL');
+  await proxy.close();
+  await broker.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function start(args: string[]) {
+  const child = spawn(process.execPath, [BUNDLE, 'run', app, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(child);
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return { child, exit, stderr: () => err };
+}
+
+describe('the edge process killed with SIGKILL mid-stream', () => {
+  it(`${KILLS} kills over ${EVENTS.toLocaleString()} events: the cloud's results equal the app run whole, nothing lost or counted twice`, async () => {
+    const whole = await sluice(['run', app, '--in', `readings=${input}`, '--out', `sums=${join(dir, 'whole.jsonl')}`, '--quiet']);
+    expect(whole.code).toBe(0);
+    const expected = readFileSync(join(dir, 'whole.jsonl'), 'utf8').trim().split('\n').sort();
+
+    const out = join(dir, 'sums.jsonl');
+    const cloud = start(['--part', 'cloud', '--broker', broker.url, '--out', `sums=${out}`, '--expect', 'gw-1']);
+    const edgeArgs = ['--part', 'edge', '--broker', proxy.url, '--in', `readings=${input}`, '--producer', 'gw-1', '--state', join(dir, 'state')];
+    const logs: string[] = [];
+    onTestFailed(() => { console.error(`edge runs:\n${logs.join('\n---\n')}\ncloud:\n${cloud.stderr()}`); });
+    let kills = 0;
+    for (; kills < KILLS; kills++) {
+      const edge = start(edgeArgs);
+      // Kill once this run has sent 100 kB more through the link, wherever it is in its work.
+      const before = proxy.stats().up.bytes;
+      const progressed = proxy.waitFor((s) => s.up.bytes > before + 100_000).then(() => 'progressed' as const);
+      const outcome = await Promise.race([progressed, edge.exit.then(() => 'exited' as const)]);
+      logs.push(edge.stderr());
+      if (outcome === 'exited') break; // it finished before the next kill point
+      edge.child.kill('SIGKILL');
+      expect((await edge.exit).signal).toBe('SIGKILL');
+    }
+    const last = start(edgeArgs);
+    const lastExit = await last.exit;
+    logs.push(last.stderr());
+    expect(lastExit.code, last.stderr()).toBe(0);
+    expect((await cloud.exit).code, cloud.stderr()).toBe(0);
+    expect(kills).toBeGreaterThanOrEqual(KILLS);
+    expect(readFileSync(out, 'utf8').trim().split('\n').sort()).toEqual(expected);
+    // Restarts resumed from the outbox instead of re-reading the input from its start.
+    expect(logs.join('\n')).toMatch(/source-resumed/);
+  }, 240_000);
+});
