@@ -74,6 +74,7 @@ async function channel(url: string, dir: string, name: string, events: number, c
   }
   await sender.flushed();
   const appendedMs = performance.now() - t0;
+  const rssDuringOutage = rssMb();
   let t1 = t0;
   if (!connectedDuringAppend) {
     // The outage ends: everything in the outbox drains.
@@ -84,19 +85,55 @@ async function channel(url: string, dir: string, name: string, events: number, c
   await sender.drained();
   const totalMs = performance.now() - t1;
   await sender.close(); rx.close(); await log.close(); tx.end(true); await rxClient.endAsync();
-  return { rate: (events * 1000) / totalMs, appendRate: (events * 1000) / appendedMs };
+  return { rate: (events * 1000) / totalMs, appendRate: (events * 1000) / appendedMs, rssDuringOutage };
 }
 
+/** Added latency at a fixed rate: time from push at the sender to delivery at the receiver. */
+async function latency(url: string, dir: string, rate: number, seconds: number) {
+  const tx = await connect(url, 'tx-lat');
+  const rxClient = await connect(url, 'rx-lat');
+  const lat: number[] = [];
+  const sentAt = new Map<number, number>();
+  const rx = createChannelReceiver({
+    client: rxClient, app: 'bench', channel: 'lat', onWatermark: () => {},
+    onEvents: (_p, evs) => { const now = performance.now(); for (const e of evs) { const t = sentAt.get(e.ts); if (t !== undefined) { lat.push(now - t); sentAt.delete(e.ts); } } },
+  });
+  await rx.start();
+  const log = await openDiskLog(join(dir, 'lat'));
+  const sender = createChannelSender({ client: tx, app: 'bench', channel: 'lat', producer: 'gw', log });
+  const total = rate * seconds;
+  const t0 = performance.now();
+  for (let i = 0; i < total;) {
+    // Paced by the clock: ~1 ms ticks, each sending its share.
+    const due = Math.floor(((performance.now() - t0) * rate) / 1000);
+    for (; i < Math.min(due, total); i++) { sentAt.set(i, performance.now()); sender.push(i, undefined, { ...payload, seq: i }); }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+  await sender.drained();
+  await sender.close(); rx.close(); await log.close(); tx.end(true); await rxClient.endAsync();
+  lat.sort((a, b) => a - b);
+  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
+  return { p50: q(0.5), p99: q(0.99), n: lat.length };
+}
+
+const rssMb = () => Math.round(process.memoryUsage().rss / 1e6);
 const broker = await startBroker();
 const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-link-'));
 try {
+  const rssIdle = rssMb();
   const raw = await rawBaseline(broker.url);
   const live = await channel(broker.url, dir, 'live', N, true);
+  const rssLoad = rssMb();
   const replay = await channel(broker.url, dir, 'replay', BACKLOG, false);
+  const rssOutage = replay.rssDuringOutage;
+  const half = Number(process.env.BENCH_LAT_RATE ?? Math.round(live.rate / 2));
+  const lat = await latency(broker.url, dir, half, 5);
   console.log(`edge -> cloud over loopback MQTT, ${EVENT_BYTES}-byte JSON events, broker in its own process`);
   console.log(`  raw mqtt.js, 1 event per QoS 1 message      ${(raw / 1000).toFixed(1)} k events/s`);
   console.log(`  sluice channel, disk outbox, e2e acks       ${(live.rate / 1000).toFixed(1)} k events/s  (${(live.rate / raw).toFixed(1)}x raw)`);
   console.log(`  replay of a ${BACKLOG.toLocaleString()}-event backlog after an outage  ${(replay.rate / 1000).toFixed(1)} k events/s  (${(replay.rate / live.rate).toFixed(1)}x the steady rate; appended at ${(replay.appendRate / 1000).toFixed(0)} k/s)`);
+  console.log(`  added latency at half the channel's max (${(half / 1000).toFixed(0)} k events/s, ${lat.n} events): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms`);
+  console.log(`  RSS of the bench process (sender + receiver): idle ${rssIdle} MB, after load ${rssLoad} MB, during the outage backlog ${rssOutage} MB`);
 } finally {
   broker.stop();
   rmSync(dir, { recursive: true, force: true });

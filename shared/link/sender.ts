@@ -180,10 +180,16 @@ export class ChannelSender implements Collector {
     const wm = this.pendingWm;
     this.pending = [];
     const prev = this.appended;
-    this.appended = (batch.length > 0 ? prev.then(() => this.append(batch)) : prev).then((last) => {
-      if (wm > -Infinity) this.marks.add(last, wm);
+    // The log numbers appends in call order, so a batch starts at once and group-commits with
+    // the ones before it; only while the outbox refuses appends do they wait their turn, so that
+    // a retried batch cannot fall behind a later one.
+    let started: Promise<number> | undefined;
+    if (batch.length > 0) started = this.held || !this.log.isWritable() ? prev.then(() => this.append(batch)) : this.append(batch);
+    this.appended = Promise.all([prev, started]).then(([before, last]) => {
+      const upTo = last ?? before;
+      if (wm > -Infinity) this.marks.add(upTo, wm);
       this.kick();
-      return last;
+      return upTo;
     });
   }
 
