@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import type { Graph } from '../shared/graph/index.ts';
 import { bindPartChannels, connectWithBackoff, disconnect } from '../shared/link/index.ts';
 import type { Part } from '../shared/planner/index.ts';
+import type { LogOptions } from '../shared/store/index.ts';
 import { splitGraph, startRun, type MetricsSnapshot, type SinkBinding, type SourceBinding } from '../shared/runtime/index.ts';
 import type { Io } from './io.ts';
+import { statusPrinter } from './status.ts';
 
 export interface PartRunOptions {
   readonly part: Part;
@@ -16,6 +18,8 @@ export interface PartRunOptions {
   readonly expect: readonly string[] | undefined;
   readonly protocolVersion: 4 | 5;
   readonly drainRate: number | undefined;
+  readonly outbox: LogOptions;
+  readonly quiet: boolean;
   readonly sources: Record<string, SourceBinding>;
   readonly sinks: Record<string, SinkBinding>;
 }
@@ -28,7 +32,7 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
   const part = splitGraph(graph, o.part);
   const producer = o.producer ?? `${hostname()}-${o.part}`;
   const stateDir = o.stateDir ?? join('.sluice-state', graph.app, o.part);
-  const client = await connectWithBackoff(o.broker, {
+  const client = connectWithBackoff(o.broker, {
     clientId: `sluice-${graph.app}-${o.part}-${producer}`.slice(0, 100),
     protocolVersion: o.protocolVersion,
     ...(o.username !== undefined ? { username: o.username } : {}),
@@ -38,7 +42,7 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
       : `sluice: link down (${s.reason}); retrying in ${s.retryInMs} ms\n`),
   });
   const channels = await bindPartChannels(part, {
-    client, producer, stateDir,
+    client, producer, stateDir, outbox: o.outbox,
     ...(o.expect ? { expectProducers: o.expect } : {}),
     ...(o.drainRate !== undefined ? { maxEventsPerSecond: o.drainRate } : {}),
   });
@@ -49,7 +53,7 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
       sinks: { ...o.sinks, ...channels.sinks },
       resumeAfter: channels.resumeAfter,
       ...(channels.onSourceProgress ? { onSourceProgress: channels.onSourceProgress } : {}),
-      onStatus: (e) => io.stderr.write(`sluice: ${e.type} ${JSON.stringify(e)}\n`),
+      onStatus: statusPrinter(io, o.quiet),
     });
     const onSigint = () => { void run.stop(); };
     process.once('SIGINT', onSigint);
@@ -57,7 +61,7 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
     try {
       const { metrics } = await run.done;
       const st = channels.stats();
-      for (const [name, s] of Object.entries(st.outbound)) io.stderr.write(`  channel ${name} out: ${s.eventsSent} sent, ${s.eventsResent} resent, acked to seq ${s.ackedSeq}, backlog ${s.backlog}\n`);
+      for (const [name, s] of Object.entries(st.outbound)) io.stderr.write(`  channel ${name} out: ${s.appended} appended, ${s.eventsSent} sent, ${s.eventsResent} resent, ${s.droppedUnsent} dropped by the outbox bound, acked to seq ${s.ackedSeq}, backlog ${s.backlog}\n`);
       for (const [name, s] of Object.entries(st.inbound)) io.stderr.write(`  channel ${name} in: ${s.events} events, ${s.duplicates} duplicates dropped, ${s.rejectedFrames} bad frames, ${s.upstreamDropped} dropped upstream\n`);
       return metrics;
     } finally {

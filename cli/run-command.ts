@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { ConfigError } from '../shared/errors.ts';
 import type { Graph } from '../shared/graph/index.ts';
+import type { LogOptions, OverflowPolicy } from '../shared/store/index.ts';
 import {
   DEAD_LETTER, sinkFromArg, sourceFromArg, splitGraph, startRun, type MetricsSnapshot, type SinkBinding, type SourceBinding,
 } from '../shared/runtime/index.ts';
@@ -8,6 +9,7 @@ import { helpText, pairs, parseArgs, type FlagSpec } from './args.ts';
 import type { Io } from './io.ts';
 import { loadApp } from './load-app.ts';
 import { runPart } from './part-run.ts';
+import { statusPrinter } from './status.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   in: { type: 'list', value: 'NAME=PATH|-', help: 'bind source NAME to a file, or - for stdin (repeatable)' },
@@ -22,6 +24,8 @@ const FLAGS: Record<string, FlagSpec> = {
   username: { type: 'string', value: 'U', help: 'broker username' },
   password: { type: 'string', value: 'P', help: 'broker password' },
   'drain-rate': { type: 'string', value: 'N', help: 'send at most N events/s per outbound channel, so a backlog drains without starving live data (default: no cap)' },
+  'outbox-max-bytes': { type: 'string', value: 'N', help: 'bound each outbox to N bytes (default 256 MiB on disk, 64 MiB in memory)' },
+  'outbox-overflow': { type: 'string', value: 'POLICY', help: 'when an outbox is full: drop-oldest (default), reject (hold the sources) or priority' },
   'mqtt-version': { type: 'string', value: '4|5', help: 'MQTT protocol: 4 is 3.1.1 (default, what the embedded broker speaks), 5 is MQTT 5' },
   quiet: { type: 'boolean', help: 'print no summary to stderr' },
   help: { type: 'boolean', help: 'show this help' },
@@ -66,9 +70,11 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
       expect: (flags.expect as string | undefined)?.split(',').filter(Boolean),
       protocolVersion: mqttVersion(flags['mqtt-version'] as string | undefined),
       drainRate: drainRate(flags['drain-rate'] as string | undefined),
+      quiet: flags.quiet === true,
+      outbox: outboxOptions(flags['outbox-max-bytes'] as string | undefined, flags['outbox-overflow'] as string | undefined),
     }, io);
   } else {
-    metrics = await runWhole(graph, sources, sinks, io);
+    metrics = await runWhole(graph, sources, sinks, io, flags.quiet === true);
   }
   if (!flags.quiet) io.stderr.write(summary(metrics));
   const m = flags.metrics as string | undefined;
@@ -84,17 +90,29 @@ function drainRate(v: string | undefined): number | undefined {
   return n;
 }
 
+function outboxOptions(maxBytes: string | undefined, overflow: string | undefined): LogOptions {
+  const out: { maxBytes?: number; overflow?: OverflowPolicy } = {};
+  if (maxBytes !== undefined) {
+    if (!/^\d+$/.test(maxBytes)) throw new ConfigError('CLI_BAD_OUTBOX_BYTES', `--outbox-max-bytes ${maxBytes} is not a number of bytes`, { fix: 'e.g. --outbox-max-bytes 104857600 for 100 MiB' });
+    out.maxBytes = Number(maxBytes);
+  }
+  if (overflow !== undefined) {
+    if (overflow !== 'drop-oldest' && overflow !== 'reject' && overflow !== 'priority') {
+      throw new ConfigError('CLI_BAD_OVERFLOW', `--outbox-overflow ${overflow} is not a policy`, { fix: 'use drop-oldest, reject or priority' });
+    }
+    out.overflow = overflow;
+  }
+  return out;
+}
+
 function mqttVersion(v: string | undefined): 4 | 5 {
   if (v === undefined || v === '4' || v === '3.1.1') return 4;
   if (v === '5') return 5;
   throw new ConfigError('CLI_BAD_MQTT_VERSION', `--mqtt-version ${v} is not supported`, { fix: 'use 4 (MQTT 3.1.1) or 5' });
 }
 
-async function runWhole(graph: Graph, sources: Record<string, SourceBinding>, sinks: Record<string, SinkBinding>, io: Io): Promise<MetricsSnapshot> {
-  const run = startRun(graph, {
-    sources, sinks,
-    onStatus: (e) => io.stderr.write(`sluice: ${e.type} ${JSON.stringify(e)}\n`),
-  });
+async function runWhole(graph: Graph, sources: Record<string, SourceBinding>, sinks: Record<string, SinkBinding>, io: Io, quiet: boolean): Promise<MetricsSnapshot> {
+  const run = startRun(graph, { sources, sinks, onStatus: statusPrinter(io, quiet) });
   const onSigint = () => { void run.stop(); };
   process.once('SIGINT', onSigint);
   try {

@@ -18,13 +18,14 @@ export interface ConnectOptions {
 /**
  * Connects mqtt.js with jittered exponential back-off (mqtt.js itself retries at a fixed
  * period, so a fleet whose broker restarts would reconnect in lockstep) and MQTT keepalive to
- * find a silent, blackholed link. Resolves once the first connection is up; a wrong password or
- * an unreachable broker is reported through `onState` and retried, never thrown.
+ * find a silent, blackholed link. Returns at once: an edge works offline from its first
+ * moment, and channels send when the link comes up. A wrong password or an unreachable broker
+ * is reported through `onState` and retried, never thrown.
  *
  * @example
- * const client = await connectWithBackoff('mqtt://127.0.0.1:1883', { clientId: 'gw-7' });
+ * const client = connectWithBackoff('mqtt://127.0.0.1:1883', { clientId: 'gw-7' });
  */
-export function connectWithBackoff(url: string, opts: ConnectOptions): Promise<MqttClient> {
+export function connectWithBackoff(url: string, opts: ConnectOptions): MqttClient {
   const min = opts.minBackoffMs ?? 100;
   const max = opts.maxBackoffMs ?? 10_000;
   let backoff = min;
@@ -50,13 +51,11 @@ export function connectWithBackoff(url: string, opts: ConnectOptions): Promise<M
     // Not unref'd: a process waiting to reconnect has work left and must stay alive.
     timer = setTimeout(() => { timer = undefined; if (!client.disconnecting) client.reconnect(); }, delay);
   });
-  return new Promise((resolve) => {
-    client.on('connect', () => {
-      backoff = min;
-      opts.onState?.({ type: 'connected' });
-      resolve(client);
-    });
+  client.on('connect', () => {
+    backoff = min;
+    opts.onState?.({ type: 'connected' });
   });
+  return client;
 }
 
 /**

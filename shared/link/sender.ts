@@ -50,6 +50,8 @@ export interface ChannelSenderStats {
   ackedSeq: number;
   resendRequests: number;
   appendRetries: number;
+  /** Events the outbox dropped by its bound before they were ever sent: lost by declared policy. */
+  droppedUnsent: number;
 }
 
 /**
@@ -126,7 +128,7 @@ export class ChannelSender implements Collector {
     this.acked = st.ackedSeq;
     this.nextSeq = st.ackedSeq + 1;
     this.lastProgress = this.clock.now();
-    this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0 };
+    this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0, droppedUnsent: 0 };
     this.onMessage = (topic, payload) => { if (topic === this.ackTopic) this.onControl(payload); };
     // After a reconnect nothing in flight can be trusted: resend from the last acked seq.
     this.onConnect = () => { this.rewind(this.acked + 1, false); void this.client.subscribeAsync(this.ackTopic, { qos: 1 }).catch(() => {}); this.kick(); };
@@ -235,6 +237,8 @@ export class ChannelSender implements Collector {
       // One frame per contiguous run; a jump in seqs is records the outbox dropped by policy.
       const first = records[0]!.seq;
       const dropped = first > this.nextSeq ? first - this.nextSeq : 0;
+      // Evicted after being sent, they were delivered (or will be re-asked for): count only the rest.
+      if (dropped > 0) this.stats_.droppedUnsent += Math.max(0, first - Math.max(this.nextSeq, this.highestSent + 1));
       const events: FrameEvent[] = [];
       let last = first - 1;
       for (const r of records) {

@@ -19,7 +19,8 @@ export type StatusEvent =
   | { type: 'exec-crashed'; op: string; code: number | null; signal: string | null; restartInMs: number }
   | { type: 'exec-error'; op: string; message: string }
   | { type: 'source-error'; op: string; message: string }
-  | { type: 'source-resumed'; op: string; after: number };
+  | { type: 'source-resumed'; op: string; after: number }
+  | { type: 'source-ended'; op: string; records: number };
 
 export interface DeadLetter {
   /** The operator or source that rejected it. */

@@ -121,7 +121,10 @@ export function startRun(graph: Graph, opts: RunOptions): Run {
     } catch (err) {
       ctx.status({ type: 'source-error', op: name, message: (err as Error).message });
     }
-    if (!stopping) op.finish();
+    if (!stopping) {
+      ctx.status({ type: 'source-ended', op: name, records: op.m.in });
+      op.finish();
+    }
   };
 
   const finishAll = async (): Promise<RunSummary> => {

@@ -14,10 +14,11 @@ describe('connections', () => {
     const proxy = await createFaultProxy({ target: { host: '127.0.0.1', port: broker.port } });
     const states: string[] = [];
     let onChange = () => {};
-    const client = await connectWithBackoff(proxy.url, {
+    const client = connectWithBackoff(proxy.url, {
       clientId: 'keepalive-1', keepaliveSeconds: 1,
       onState: (s) => { states.push(s.type); onChange(); },
     });
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
     try {
       const next = (type: string) => new Promise<void>((resolve) => {
         const seen = states.length;
