@@ -1,23 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startAedes, type AedesTestBroker } from '../support/brokers.ts';
-import { BUNDLE, ensureBundle, sluice } from '../support/bundle.ts';
+import { ensureBundle, sluice } from '../support/bundle.ts';
+import { partStarter, readings, splitApp } from './split-app.ts';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 
-/** A stateless edge (filter, key) and a cloud window: the edge can resume exactly from its outbox. */
-const APP = `import { defineApp, tumbling } from 'sluice';
-export default defineApp('crashy', (app) => {
-  app.source('readings', { format: 'json', eventTime: 'ts', maxDelay: 1000 })
-    .filter((r) => r.v >= 0)
-    .keyBy((r) => r.m)
-    .window(tumbling('10s')).sum((r) => r.v).place('cloud')
-    .map((w) => ({ m: w.key, start: w.windowStart, sum: w.value, n: 1 }))
-    .sink('sums');
-});
-`;
 const EVENTS = 200_000;
 const KILLS = 10;
 
@@ -26,35 +15,26 @@ let app: string;
 let input: string;
 let broker: AedesTestBroker;
 let proxy: FaultProxy;
-const children: ChildProcess[] = [];
+const parts = partStarter(() => app);
+const start = (args: string[]) => parts.start(args);
 
 beforeAll(async () => {
   ensureBundle();
   dir = mkdtempSync(join(tmpdir(), 'sluice-crash-'));
   app = join(dir, 'app.ts');
-  writeFileSync(app, APP);
+  writeFileSync(app, splitApp('crashy'));
   input = join(dir, 'in.jsonl');
-  const lines: string[] = [];
-  for (let i = 0; i < EVENTS; i++) lines.push(JSON.stringify({ ts: i * 5, m: `m${i % 11}`, v: (i % 7) - (i % 101 === 0 ? 9 : 0) }));
-  writeFileSync(input, `${lines.join('\n')}\n`);
+  writeFileSync(input, `${readings(EVENTS, 11).join('\n')}\n`);
   broker = await startAedes();
   proxy = await createFaultProxy({ target: { host: '127.0.0.1', port: broker.port } });
 });
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  parts.killAll();
   await proxy.close();
   await broker.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function start(args: string[]) {
-  const child = spawn(process.execPath, [BUNDLE, 'run', app, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
-  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-  return { child, exit, stderr: () => err };
-}
 
 describe('the edge process killed with SIGKILL mid-stream', () => {
   it(`${KILLS} kills over ${EVENTS.toLocaleString()} events: the cloud's results equal the app run whole, nothing lost or counted twice`, async () => {

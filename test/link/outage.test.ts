@@ -1,23 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { startAedes, type AedesTestBroker } from '../support/brokers.ts';
-import { BUNDLE, ensureBundle, sluice } from '../support/bundle.ts';
+import { ensureBundle, sluice } from '../support/bundle.ts';
+import { partStarter, readings, splitApp } from './split-app.ts';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 
-/** A stateless edge and a cloud window, as a gateway and the cloud would split it. */
-const APP = `import { defineApp, tumbling } from 'sluice';
-export default defineApp('outage', (app) => {
-  app.source('readings', { format: 'json', eventTime: 'ts', maxDelay: 1000 })
-    .filter((r) => r.v >= 0)
-    .keyBy((r) => r.m)
-    .window(tumbling('10s')).sum((r) => r.v).place('cloud')
-    .map((w) => ({ m: w.key, start: w.windowStart, sum: w.value }))
-    .sink('sums');
-});
-`;
 const EVENTS = 200_000;
 
 let dir: string;
@@ -26,33 +15,26 @@ let lines: string[];
 let kept: number;
 let broker: AedesTestBroker;
 let proxy: FaultProxy;
-const children: ChildProcess[] = [];
+const parts = partStarter(() => app);
+const start = (args: string[]) => parts.start(args);
 
 beforeAll(async () => {
   ensureBundle();
   dir = mkdtempSync(join(tmpdir(), 'sluice-outage-'));
   app = join(dir, 'app.ts');
-  writeFileSync(app, APP);
-  lines = Array.from({ length: EVENTS }, (_, i) => JSON.stringify({ ts: i * 5, m: `m${i % 13}`, v: (i % 9) - (i % 211 === 0 ? 20 : 0) }));
+  writeFileSync(app, splitApp('outage'));
+  lines = readings(EVENTS, 13);
   kept = lines.filter((l) => (JSON.parse(l) as { v: number }).v >= 0).length;
   broker = await startAedes();
   proxy = await createFaultProxy({ target: { host: '127.0.0.1', port: broker.port }, seed: 11 });
 });
-afterEach(() => { for (const c of children.splice(0)) c.kill('SIGKILL'); proxy.heal(); });
+afterEach(() => { parts.killAll(); proxy.heal(); });
 afterAll(async () => {
   await proxy.close();
   await broker.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function start(args: string[]) {
-  const child = spawn(process.execPath, [BUNDLE, 'run', app, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
-  children.push(child);
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exit, stderr: () => err };
-}
 
 /** Feeds the edge its input in 20 chunks; `between(k)` may change the link after chunk k. */
 async function run(name: string, edgeExtra: string[], between: (k: number) => Promise<void>) {
@@ -66,8 +48,8 @@ async function run(name: string, edgeExtra: string[], between: (k: number) => Pr
     await between(k);
   }
   edge.child.stdin!.end();
-  expect(await edge.exit, edge.stderr()).toBe(0);
-  expect(await cloud.exit, cloud.stderr()).toBe(0);
+  expect((await edge.exit).code, edge.stderr()).toBe(0);
+  expect((await cloud.exit).code, cloud.stderr()).toBe(0);
   return { results: readFileSync(out, 'utf8').trim().split('\n').sort(), edge: edge.stderr(), cloud: cloud.stderr() };
 }
 
@@ -111,8 +93,8 @@ describe(`long outages over ${EVENTS.toLocaleString()} events`, () => {
     // The link comes back once the edge has read all its input.
     await new Promise<void>((resolve) => edge.child.stderr!.on('data', () => { if (/source-ended/.test(edge.stderr())) resolve(); }));
     proxy.refuse(false);
-    expect(await edge.exit, edge.stderr()).toBe(0);
-    expect(await cloud.exit, cloud.stderr()).toBe(0);
+    expect((await edge.exit).code, edge.stderr()).toBe(0);
+    expect((await cloud.exit).code, cloud.stderr()).toBe(0);
     const sent = /(\d+) appended, \d+ sent, \d+ resent, (\d+) dropped by the outbox bound/.exec(edge.stderr())!;
     const inbound = /in: (\d+) events, \d+ duplicates dropped, \d+ bad frames, (\d+) dropped upstream/.exec(cloud.stderr())!;
     const [appended, dropped] = [Number(sent[1]), Number(sent[2])];

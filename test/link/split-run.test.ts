@@ -1,35 +1,23 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import { hasMosquitto, startAedes, startMosquitto, type AedesTestBroker, type MosquittoBroker } from '../support/brokers.ts';
-import { BUNDLE, ensureBundle, sluice } from '../support/bundle.ts';
+import { ensureBundle, sluice } from '../support/bundle.ts';
+import { partStarter, splitApp } from './split-app.ts';
 import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
-
-/** Edge: filter and key the readings; cloud: 10 s sums per machine. */
-const APP = `import { defineApp, tumbling } from 'sluice';
-export default defineApp('split', (app) => {
-  app.source('readings', { format: 'json', eventTime: 'ts', maxDelay: 1000 })
-    .filter((r) => r.v >= 0)
-    .keyBy((r) => r.m)
-    .window(tumbling('10s')).sum((r) => r.v).place('cloud')
-    .map((w) => ({ m: w.key, start: w.windowStart, sum: w.value }))
-    .sink('sums');
-});
-`;
 
 let dir: string;
 let app: string;
 let input: string[];
 let expected: string[];
-const children: ChildProcess[] = [];
+const parts = partStarter(() => app);
 
 beforeAll(async () => {
   ensureBundle();
   dir = mkdtempSync(join(tmpdir(), 'sluice-split-'));
   app = join(dir, 'app.ts');
-  writeFileSync(app, APP);
+  writeFileSync(app, splitApp('split'));
   input = Array.from({ length: 40_000 }, (_, i) => JSON.stringify({ ts: i * 10, m: `m${i % 7}`, v: (i % 5) - (i % 97 === 0 ? 10 : 0) }));
   writeFileSync(join(dir, 'in.jsonl'), `${input.join('\n')}\n`);
   // The reference: the same app run whole, in one process.
@@ -37,17 +25,10 @@ beforeAll(async () => {
   expect(whole.code).toBe(0);
   expected = readFileSync(join(dir, 'whole.jsonl'), 'utf8').trim().split('\n').sort();
 });
-afterEach(() => { for (const c of children.splice(0)) c.kill('SIGKILL'); });
+afterEach(() => parts.killAll());
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function start(args: string[]): { child: ChildProcess; exit: Promise<number | null>; stderr: () => string } {
-  const child = spawn(process.execPath, [BUNDLE, 'run', app, ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
-  children.push(child);
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, exit, stderr: () => err };
-}
+const start = (args: string[]) => parts.start(args);
 
 /** Runs cloud and edge; the input goes in ten chunks, and `afterChunk` may inject a fault after each. */
 async function splitRun(name: string, brokerUrl: string, edgeUrl: string, afterChunk: (k: number) => Promise<void>, extra: string[] = []) {
@@ -62,8 +43,8 @@ async function splitRun(name: string, brokerUrl: string, edgeUrl: string, afterC
     await afterChunk(k);
   }
   edge.child.stdin!.end();
-  expect(await edge.exit, edge.stderr()).toBe(0);
-  expect(await cloud.exit, cloud.stderr()).toBe(0);
+  expect((await edge.exit).code, edge.stderr()).toBe(0);
+  expect((await cloud.exit).code, cloud.stderr()).toBe(0);
   return { results: readFileSync(out, 'utf8').trim().split('\n').sort(), edge: edge.stderr(), cloud: cloud.stderr() };
 }
 
