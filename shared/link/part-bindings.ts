@@ -64,9 +64,8 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
     if (level === 'best-effort') noResumeReason ??= `channel ${cut.name} is best-effort (memory outbox)`;
     else if (!noResumeReason) {
       const file = join(opts.stateDir, 'outbox', `${cut.name}.positions.json`);
-      const found = await SourcePositions.recover(log, file);
-      recovered.push(found);
-      positions = new SourcePositions(file, found);
+      positions = await SourcePositions.open(log, file);
+      recovered.push(positions.current());
     }
     const sender = createChannelSender({
       client: opts.client, app: part.graph.app, channel: cut.name, producer: opts.producer, log,

@@ -12,15 +12,45 @@ export type Positions = Record<string, number>;
  * their positions live on in a small file, written (and fsynced) before the ack is applied.
  */
 export class SourcePositions {
-  private marks: { seq: number; source: string; record: number }[] = [];
-  private saved: Positions;
   private writing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly file: string, initial: Positions) {
-    this.saved = { ...initial };
+  private constructor(
+    private readonly file: string,
+    private saved: Positions,
+    /** Positions carried by records not yet acked, by seq. */
+    private marks: { seq: number; source: string; record: number }[],
+  ) {}
+
+  /**
+   * Opens the positions of an outbox after a restart: the file, plus the position of every
+   * retained durable record. Those records may be acked before this process sends them again
+   * (the receiver has them already), so their positions must be known from the start.
+   */
+  static async open(log: OutboxLog, file: string): Promise<SourcePositions> {
+    let saved: Positions = {};
+    try { saved = JSON.parse(await readFile(file, 'utf8')) as Positions; } catch { /* none yet, or unreadable: start from the log */ }
+    if (typeof saved !== 'object' || saved === null) saved = {};
+    const marks: { seq: number; source: string; record: number }[] = [];
+    for (let from = log.stats().ackedSeq + 1; from <= log.durableSeq;) {
+      const records = await log.read(from, 10_000);
+      if (records.length === 0) break;
+      for (const r of records) {
+        const rec = decode(r.payload) as unknown[];
+        if (rec.length === 5 && typeof rec[3] === 'string' && typeof rec[4] === 'number') marks.push({ seq: r.seq, source: rec[3], record: rec[4] });
+      }
+      from = records.at(-1)!.seq + 1;
+    }
+    return new SourcePositions(file, saved, marks);
   }
 
-  /** A record carrying a position was seen at `seq`. */
+  /** How far each source's input is durable in the outbox: where a restart resumes. */
+  current(): Positions {
+    const out = { ...this.saved };
+    for (const m of this.marks) out[m.source] = Math.max(out[m.source] ?? 0, m.record);
+    return out;
+  }
+
+  /** A record carrying a position was sent at `seq`. */
   note(seq: number, source: string, record: number): void {
     const last = this.marks.at(-1);
     if (!last || seq > last.seq) this.marks.push({ seq, source, record });
@@ -37,26 +67,6 @@ export class SourcePositions {
     const text = JSON.stringify(this.saved);
     this.writing = this.writing.then(() => writeAtomically(this.file, text));
     return this.writing;
-  }
-
-  /** Positions after a restart: the file, then every retained durable record of the log. */
-  static async recover(log: OutboxLog, file: string): Promise<Positions> {
-    let found: Positions = {};
-    try { found = JSON.parse(await readFile(file, 'utf8')) as Positions; } catch { /* none yet, or unreadable: start from the log */ }
-    if (typeof found !== 'object' || found === null) found = {};
-    const st = log.stats();
-    for (let from = st.ackedSeq + 1; from <= log.durableSeq;) {
-      const records = await log.read(from, 10_000);
-      if (records.length === 0) break;
-      for (const r of records) {
-        const rec = decode(r.payload) as unknown[];
-        if (rec.length === 5 && typeof rec[3] === 'string' && typeof rec[4] === 'number') {
-          found[rec[3]] = Math.max(found[rec[3]] ?? 0, rec[4]);
-        }
-      }
-      from = records.at(-1)!.seq + 1;
-    }
-    return found;
   }
 }
 

@@ -130,8 +130,12 @@ export class ChannelSender implements Collector {
     this.lastProgress = this.clock.now();
     this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0, droppedUnsent: 0 };
     this.onMessage = (topic, payload) => { if (topic === this.ackTopic) this.onControl(payload); };
-    // After a reconnect nothing in flight can be trusted: resend from the last acked seq.
-    this.onConnect = () => { this.rewind(this.acked + 1, false); void this.client.subscribeAsync(this.ackTopic, { qos: 1 }).catch(() => {}); this.kick(); };
+    // After a reconnect nothing in flight can be trusted: resend from the last acked seq, once
+    // the ack topic is subscribed again (acks sent before that would be lost: a clean session).
+    this.onConnect = () => {
+      this.rewind(this.acked + 1, false);
+      void this.client.subscribeAsync(this.ackTopic, { qos: 1 }).catch(() => {}).then(() => this.kick());
+    };
     this.client.on('message', this.onMessage);
     this.client.on('connect', this.onConnect);
     if (this.client.connected) this.onConnect();

@@ -50,9 +50,11 @@ describe('the edge process killed with SIGKILL mid-stream', () => {
     let kills = 0;
     for (; kills < KILLS; kills++) {
       const edge = start(edgeArgs);
-      // Kill once this run has sent 100 kB more through the link, wherever it is in its work.
+      // Kill once this run has sent some more through the link, wherever it is in its work:
+      // alternately soon after the restart (while it re-sends what the cloud already holds) and later.
       const before = proxy.stats().up.bytes;
-      const progressed = proxy.waitFor((s) => s.up.bytes > before + 100_000).then(() => 'progressed' as const);
+      const more = kills % 2 === 0 ? 3_000 : 100_000;
+      const progressed = proxy.waitFor((s) => s.up.bytes > before + more).then(() => 'progressed' as const);
       const outcome = await Promise.race([progressed, edge.exit.then(() => 'exited' as const)]);
       logs.push(edge.stderr());
       if (outcome === 'exited') break; // it finished before the next kill point
