@@ -13,6 +13,7 @@ export type Positions = Record<string, number>;
  */
 export class SourcePositions {
   private writing: Promise<void> = Promise.resolve();
+  private dirty = false;
 
   private constructor(
     private readonly file: string,
@@ -63,9 +64,11 @@ export class SourcePositions {
       const m = this.marks.shift()!;
       if ((this.saved[m.source] ?? 0) < m.record) { this.saved[m.source] = m.record; changed = true; }
     }
-    if (!changed) return this.writing;
+    if (!changed && !this.dirty) return this.writing;
+    this.dirty = true;
     const text = JSON.stringify(this.saved);
-    this.writing = this.writing.then(() => writeAtomically(this.file, text));
+    // A failed write must not poison every later one: it stays dirty and is retried next time.
+    this.writing = this.writing.catch(() => {}).then(() => writeAtomically(this.file, text)).then(() => { this.dirty = false; });
     return this.writing;
   }
 }
