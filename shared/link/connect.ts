@@ -1,5 +1,4 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { IoError } from '../errors.ts';
 
 export interface ConnectOptions {
   readonly clientId: string;
@@ -59,9 +58,19 @@ export function connectWithBackoff(url: string, opts: ConnectOptions): MqttClien
 }
 
 /**
- * Ends a client at once. Forced: after a dropped connection mqtt.js may still wait for PUBACKs
- * that will never come, and delivery is proven by the channels' end-to-end acks, not by them.
+ * Ends a client: first gracefully, so that messages in flight (a receiver's last acks) reach
+ * the broker; after `graceMs` by force, because after a dropped connection mqtt.js may wait for
+ * PUBACKs that will never come (delivery is proven by the channels' end-to-end acks anyway).
  */
-export async function disconnect(client: MqttClient): Promise<void> {
-  try { await client.endAsync(true); } catch (err) { throw new IoError('LINK_DISCONNECT', `closing the MQTT client failed: ${(err as Error).message}`); }
+export async function disconnect(client: MqttClient, graceMs = 3000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const graceful = client.endAsync(false).then(() => true, () => false);
+  const expired = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); });
+  const clean = await Promise.race([graceful, expired]);
+  if (timer) clearTimeout(timer);
+  if (!clean) {
+    // A graceful end already in progress ignores a second end(): close the socket under it.
+    (client as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+    client.end(true);
+  }
 }
