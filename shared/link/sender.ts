@@ -5,6 +5,7 @@ import type { Collector } from '../ops/index.ts';
 import type { OutboxLog } from '../store/index.ts';
 import { channelAckTopic, channelDataTopic, decodeFrame, encodeFrame, type DataFrame, type FrameEvent } from '../wire/index.ts';
 import type { SourcePositions } from './positions.ts';
+import { TokenBucket } from './token-bucket.ts';
 import { WatermarkMarks } from './watermark-marks.ts';
 
 const cbor = new Encoder({ useRecords: false });
@@ -81,9 +82,7 @@ export class ChannelSender implements Collector {
   private readonly maxInflight: number;
   private readonly ackTimeoutMs: number;
   private readonly heartbeatMs: number;
-  private readonly rate: number;
-  private tokens: number;
-  private tokensAt: number;
+  private readonly bucket: TokenBucket;
   private rateTimer: unknown;
   private pending: Uint8Array[] = [];
   private flushScheduled = false;
@@ -121,9 +120,7 @@ export class ChannelSender implements Collector {
     this.maxInflight = opts.maxInflightFrames ?? 8;
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 5000;
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
-    this.rate = opts.maxEventsPerSecond ?? Infinity;
-    this.tokens = Math.min(this.maxEvents, this.rate);
-    this.tokensAt = this.clock.now();
+    this.bucket = new TokenBucket(opts.maxEventsPerSecond ?? Infinity, this.maxEvents, this.clock);
     const st = this.log.stats();
     this.acked = st.ackedSeq;
     this.nextSeq = st.ackedSeq + 1;
@@ -257,7 +254,7 @@ export class ChannelSender implements Collector {
         watermark: this.marks.at(last), events, ...(dropped > 0 ? { dropped } : {}),
       };
       if (first <= this.stats_.ackedSeq || first < this.highestSent) this.stats_.eventsResent += events.length;
-      this.tokens -= events.length;
+      this.bucket.spend(events.length);
       this.publish(frame);
       this.inflight.push(last);
       this.nextSeq = last + 1;
@@ -269,16 +266,11 @@ export class ChannelSender implements Collector {
 
   /** Events the rate cap lets out now; when none, a timer wakes the send loop when some are. */
   private allowance(): number {
-    if (this.rate === Infinity) return this.maxEvents;
-    const now = this.clock.now();
-    this.tokens = Math.min(this.maxEvents, this.tokens + ((now - this.tokensAt) * this.rate) / 1000);
-    this.tokensAt = now;
-    const whole = Math.floor(this.tokens);
-    if (whole >= 1) return whole;
-    if (this.rateTimer === undefined) {
-      this.rateTimer = this.clock.setTimeout(() => { this.rateTimer = undefined; this.kick(); }, Math.ceil(((1 - this.tokens) * 1000) / this.rate));
+    const n = this.bucket.available(this.maxEvents);
+    if (n === 0 && this.rateTimer === undefined) {
+      this.rateTimer = this.clock.setTimeout(() => { this.rateTimer = undefined; this.kick(); }, this.bucket.msUntilOne());
     }
-    return 0;
+    return n;
   }
 
   private publishWatermark(wm: number): void {
