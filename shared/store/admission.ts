@@ -1,5 +1,6 @@
 /** The errors an append can meet, shared by both log kinds so callers see one vocabulary. */
 import { ConfigError, IoError, SluiceError } from '../errors.ts';
+import { FRAME_HEADER_BYTES } from './frame.ts';
 import type { AppendOptions } from './types.ts';
 
 /** Checks per-append options; returns the error to reject with, or undefined. */
@@ -42,4 +43,15 @@ const WHY = {
 export function fullError(why: keyof typeof WHY, where: string): SluiceError {
   const [code, what, fix] = WHY[why];
   return new IoError(code, what, { where, fix, retryable: true });
+}
+
+/** What admission needs to know of a batch: its framed bytes and its largest payload. */
+export function measureBatch(payloads: readonly Uint8Array[]): { bytes: number; largest: number } {
+  let bytes = 0;
+  let largest = 0;
+  for (const p of payloads) {
+    bytes += p.byteLength + FRAME_HEADER_BYTES;
+    if (p.byteLength > largest) largest = p.byteLength;
+  }
+  return { bytes, largest };
 }

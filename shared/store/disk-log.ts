@@ -19,7 +19,7 @@ import type { SegmentIndex } from './segment-index.ts';
 import { SeqWaiters } from './seq-waiters.ts';
 import { TailCache } from './tail-cache.ts';
 import type { AppendOptions, DiskLog, EvictReason, LogListener, LogRecord, LogStats, RecoveryReport, SeqRange } from './types.ts';
-import { checkAppend, closedError, fullError, tooBigError } from './admission.ts';
+import { checkAppend, closedError, fullError, measureBatch, tooBigError } from './admission.ts';
 
 /** The disk log; `openDiskLog` (open-disk-log.ts) recovers the directory and builds one. */
 export class DiskLogImpl implements DiskLog {
@@ -75,12 +75,7 @@ export class DiskLogImpl implements DiskLog {
   }
 
   appendBatch(payloads: readonly Uint8Array[], opts?: AppendOptions): Promise<SeqRange> {
-    let bytes = 0;
-    let largest = 0;
-    for (const p of payloads) {
-      bytes += p.byteLength + FRAME_HEADER_BYTES;
-      if (p.byteLength > largest) largest = p.byteLength;
-    }
+    const { bytes, largest } = measureBatch(payloads);
     const first = this.nextSeq;
     if (payloads.length === 0) return Promise.resolve({ first, last: first - 1 });
     const err = this.admit(bytes, largest, opts);

@@ -3,7 +3,7 @@
  * Nothing survives a restart; appends are "durable" as soon as they are stored. Payloads are
  * copied, so callers may reuse their buffers.
  */
-import { checkAppend, closedError, fullError, tooBigError } from './admission.ts';
+import { checkAppend, closedError, fullError, measureBatch, tooBigError } from './admission.ts';
 import { FRAME_HEADER_BYTES } from './frame.ts';
 import { LogCounters, WritableWaiters } from './log-counters.ts';
 import { parseLogOptions, type LogConfig, type LogOptions } from './options.ts';
@@ -51,12 +51,7 @@ class MemoryLog implements OutboxLog {
   }
 
   appendBatch(payloads: readonly Uint8Array[], opts?: AppendOptions): Promise<SeqRange> {
-    let bytes = 0;
-    let largest = 0;
-    for (const p of payloads) {
-      bytes += p.byteLength + FRAME_HEADER_BYTES;
-      largest = Math.max(largest, p.byteLength);
-    }
+    const { bytes, largest } = measureBatch(payloads);
     const first = this.nextSeq;
     if (payloads.length === 0) return Promise.resolve({ first, last: first - 1 });
     const err = this.admit(bytes, largest, opts);
