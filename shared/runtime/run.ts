@@ -82,11 +82,11 @@ export function startRun(graph: Graph, opts: RunOptions): Run {
     return w;
   };
   const deadTarget = makeTarget(DEAD_LETTER, opts.sinks[DEAD_LETTER] ?? { type: 'stderr' });
-  const targets = new Map<string, SinkTarget>();
+  const targets = new Map<string, () => SinkTarget>();
   const sinkTarget = (name: string): SinkTarget => {
     let t = targets.get(name);
-    if (!t) { t = endOnce(makeTarget(`sink:${name}`, opts.sinks[name]!), sinkInstances(graph, name)); targets.set(name, t); }
-    return t;
+    if (!t) { t = sharedTarget(makeTarget(`sink:${name}`, opts.sinks[name]!), sinkInstances(graph, name)); targets.set(name, t); }
+    return t();
   };
   const fragment = buildFragment(graph, ctx, sinkTarget);
   const metrics = () => snapshotMetrics(fragment.instances, startedAt, deadLetters, gate.waits);
@@ -149,13 +149,28 @@ export function startRun(graph: Graph, opts: RunOptions): Run {
   };
 }
 
-/** Sink instances call `end()` once each; the target ends after the last of them. */
-function endOnce(t: SinkTarget, instances: number): SinkTarget {
+/**
+ * One target shared by a sink's instances: each instance gets its own view, called once per
+ * instance. The target ends after the last instance ends, and its watermark is the minimum over
+ * the instances', passed on as it moves (a channel sink carries it to the other side mid-stream).
+ */
+function sharedTarget(t: SinkTarget, instances: number): () => SinkTarget {
   let left = instances;
   let ended: Promise<void> | undefined;
-  return {
-    write: (ts, key, value) => t.write(ts, key, value),
-    end: () => (--left <= 0 ? (ended ??= t.end()) : Promise.resolve()),
+  const marks: number[] = [];
+  let sent = -Infinity;
+  return () => {
+    const i = marks.push(-Infinity) - 1;
+    return {
+      write: (ts, key, value) => t.write(ts, key, value),
+      watermark: (wm) => {
+        if (!t.watermark || wm <= marks[i]!) return;
+        marks[i] = wm;
+        const min = marks.length < instances ? -Infinity : Math.min(...marks);
+        if (min > sent) { sent = min; t.watermark(min); }
+      },
+      end: () => (--left <= 0 ? (ended ??= t.end()) : Promise.resolve()),
+    };
   };
 }
 
