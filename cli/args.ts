@@ -64,3 +64,32 @@ export function helpText(usage: string, about: string, spec: Readonly<Record<str
   });
   return `Usage: ${usage}\n\n${about}\n\nFlags:\n${rows.join('\n')}\n`;
 }
+
+/** Parses a port flag: a number 0..65535 (0 picks a free one). */
+export function portFlag(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) {
+    throw new ConfigError('CLI_BAD_PORT', `--${flag} ${text} is not a port number`, { fix: 'use a number from 0 to 65535 (0 picks a free one)' });
+  }
+  return port;
+}
+
+/** Resolves on the first Ctrl-C (SIGINT) or SIGTERM. */
+export function untilSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = () => { process.removeListener('SIGINT', stop); process.removeListener('SIGTERM', stop); resolve(); };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+/** `--username` and `--password` go together. */
+export function credentials(flags: Readonly<Record<string, unknown>>): { username?: string; password?: string } {
+  const username = flags['username'] as string | undefined;
+  const password = flags['password'] as string | undefined;
+  if ((username === undefined) !== (password === undefined)) {
+    throw new ConfigError('CLI_CREDENTIALS', '--username and --password go together', { fix: 'give both, or neither' });
+  }
+  return username !== undefined && password !== undefined ? { username, password } : {};
+}

@@ -1,6 +1,10 @@
 import { SluiceError } from '../shared/errors.ts';
 import { BROKER_HELP, brokerCommand } from './broker-command.ts';
 import { BUILD_HELP, buildCommand } from './build-command.ts';
+import { CLOUD_HELP, cloudCommand } from './cloud-command.ts';
+import { DEPLOY_HELP, deployCommand, UNDEPLOY_HELP, undeployCommand } from './deploy-command.ts';
+import { EDGE_HELP, edgeCommand } from './edge-command.ts';
+import { APPS_HELP, appsCommand, NODES_HELP, nodesCommand, STATUS_HELP, statusCommand } from './fleet-views.ts';
 import { DEMO_HELP, demoCommand } from './demo-command.ts';
 import type { Io } from './io.ts';
 import { RUN_HELP, runCommand } from './run-command.ts';
@@ -18,6 +22,13 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   run: { about: 'run an app (or a built artifact) in this process over files or stdio', help: RUN_HELP, run: runCommand },
   build: { about: 'bundle an app into one artifact named by its hash', help: BUILD_HELP, run: buildCommand },
   broker: { about: 'start the embedded MQTT broker on its own', help: BROKER_HELP, run: brokerCommand },
+  cloud: { about: 'start the cloud: broker, coordinator, a cloud worker and the HTTP API', help: CLOUD_HELP, run: cloudCommand },
+  edge: { about: 'start a gateway agent: a local broker for devices and the edge part of its apps', help: EDGE_HELP, run: edgeCommand },
+  deploy: { about: 'build an app and deploy it to the gateways a selector matches and the cloud', help: DEPLOY_HELP, run: deployCommand },
+  undeploy: { about: 'stop an app everywhere and remove its state', help: UNDEPLOY_HELP, run: undeployCommand },
+  apps: { about: 'list deployed apps and where they run', help: APPS_HELP, run: appsCommand },
+  nodes: { about: 'list gateways and cloud workers', help: NODES_HELP, run: nodesCommand },
+  status: { about: 'show each node\'s apps, events, dead letters and channel backlogs', help: STATUS_HELP, run: statusCommand },
   sim: { about: 'simulate a fleet of devices publishing to a broker (plugs, climate, vibration, traffic, GPS)', help: SIM_HELP, run: (argv, io) => simCommand([...argv], io) },
 };
 

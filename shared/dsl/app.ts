@@ -13,6 +13,11 @@ export interface SourceOptions<T> {
   maxDelay?: Duration;
   /** Return a reason to reject a value; it goes to the dead-letter stream instead. */
   validate?: (value: T) => string | undefined | null | void;
+  /**
+   * Deployed to gateways, the source reads the devices that publish to this MQTT topic filter
+   * on the gateway's local broker, one reading per message (default `<name>/#`).
+   */
+  topic?: string;
 }
 
 /** App parameters from `--param KEY=VALUE`, with typed readers and defaults. */
@@ -62,6 +67,7 @@ export class AppBuilder {
       maxDelayMs: parseDuration(opts.maxDelay ?? 0, `source "${name}" maxDelay`),
       validate: opts.validate,
       parse: opts.parse,
+      ...(opts.topic !== undefined ? { topic: checkTopicFilter(opts.topic, name) } : {}),
     });
     return new Stream<T>(this.list, this.list.add({ kind: 'source', source }, [], undefined, name));
   }
@@ -111,4 +117,16 @@ export function defineApp(name: string, build: (app: AppBuilder, params: Params)
 
 export function isAppDefinition(x: unknown): x is AppDefinition {
   return typeof x === 'object' && x !== null && (x as AppDefinition).kind === 'sluice-app' && typeof (x as AppDefinition).graph === 'function';
+}
+
+/** MQTT 3.1.1 §4.7.1: `#` only last and alone in its level, `+` alone in its level. */
+function checkTopicFilter(filter: string, source: string): string {
+  const levels = filter.split('/');
+  const bad = filter.length === 0 || levels.some((l, i) => (l.includes('#') && (l !== '#' || i !== levels.length - 1)) || (l.includes('+') && l !== '+'));
+  if (bad) {
+    throw new ConfigError('DSL_BAD_TOPIC', `topic filter ${JSON.stringify(filter)} is not a valid MQTT topic filter`, {
+      where: `source "${source}"`, fix: 'use levels separated by "/", with "+" for one level and "#" only at the end, e.g. sim/plug/+',
+    });
+  }
+  return filter;
 }

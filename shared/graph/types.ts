@@ -32,6 +32,8 @@ export interface SourceConfig {
   readonly parse: ((line: string, record: number) => any) | undefined;
   /** Returns a reason when the value is invalid; the value then goes to the dead-letter stream. */
   readonly validate: ((value: any) => string | undefined | null | void) | undefined;
+  /** On a gateway: the MQTT topic filter its devices publish to on the local broker (default `<name>/#`). */
+  readonly topic?: string;
 }
 
 export type WindowSpec =

@@ -10,6 +10,8 @@ export interface ConnectOptions {
   readonly keepaliveSeconds?: number;
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /** The broker publishes this when the link dies without a clean disconnect (MQTT last-will). */
+  readonly will?: { readonly topic: string; readonly payload: Uint8Array; readonly retain: boolean; readonly qos: 0 | 1 };
   /** Told about every connect, drop and retry, for status lines. */
   readonly onState?: (state: { type: 'connected' } | { type: 'disconnected'; retryInMs: number; reason: string }) => void;
 }
@@ -39,6 +41,7 @@ export function connectWithBackoff(url: string, opts: ConnectOptions): MqttClien
     reconnectPeriod: 0,
     connectTimeout: 10_000,
     clean: true,
+    ...(opts.will ? { will: { topic: opts.will.topic, payload: Buffer.from(opts.will.payload), retain: opts.will.retain, qos: opts.will.qos } } : {}),
   });
   client.on('error', (err) => { lastError = err.message; });
   client.on('close', () => {

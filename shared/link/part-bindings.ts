@@ -55,6 +55,7 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
   const stateful = part.graph.operators.find((o) => STATEFUL.has(o.config.kind));
   let noResumeReason = stateful ? `operator "${stateful.id}" keeps state in memory (checkpoints are not built yet)` : undefined;
   const recovered: Positions[] = [];
+  const ends: (() => void)[] = [];
   for (const cut of part.outbound) {
     const level = reliabilityOf(part.graph, cut);
     const log = level === 'best-effort'
@@ -86,6 +87,8 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
     sources[channelBinding(cut)] = {
       type: 'push',
       attach: (into) => new Promise<void>((resolve, reject) => {
+        // Closing the channels ends the source too, so a run over a live channel can stop.
+        ends.push(resolve);
         const rx = createChannelReceiver({
           client: opts.client, app: part.graph.app, channel: cut.name,
           onEvents: (_p, events) => into.events(events),
@@ -117,6 +120,7 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
     }),
     async close() {
       for (const r of receivers.values()) r.close();
+      for (const end of ends.splice(0)) end();
       for (const { sender, log } of senders.values()) {
         await sender.close();
         await log.close();

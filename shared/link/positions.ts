@@ -1,6 +1,6 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { decode } from 'cbor-x';
-import type { OutboxLog } from '../store/index.ts';
+import { writeFileAtomically, type OutboxLog } from '../store/index.ts';
 
 /** How far each source's input has been read, by record number. */
 export type Positions = Record<string, number>;
@@ -68,19 +68,7 @@ export class SourcePositions {
     this.dirty = true;
     const text = JSON.stringify(this.saved);
     // A failed write must not poison every later one: it stays dirty and is retried next time.
-    this.writing = this.writing.catch(() => {}).then(() => writeAtomically(this.file, text)).then(() => { this.dirty = false; });
+    this.writing = this.writing.catch(() => {}).then(() => writeFileAtomically(this.file, text)).then(() => { this.dirty = false; });
     return this.writing;
   }
-}
-
-async function writeAtomically(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp`;
-  const fh = await open(tmp, 'w');
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, file);
 }

@@ -68,3 +68,4 @@ export type { DiskLog, RecoveryReport, RecoveryWarning } from './types.ts';
 export { openDiskLog } from './open-disk-log.ts';
 export { createMemoryLog } from './memory-log.ts';
 export { FRAME_HEADER_BYTES } from './frame.ts';
+export { writeFileAtomically, readJsonFile } from './json-file.ts';

@@ -3,3 +3,4 @@ export * from './senml.ts';
 export * from './payload.ts';
 export * from './frame.ts';
 export * from './topics.ts';
+export * from './control.ts';

@@ -6,12 +6,13 @@
  *   sluice/v1/node/<id>/status                                 a node's status (retained, last-will)
  *   sluice/v1/node/<id>/desired                                a node's desired state (retained)
  *   sluice/v1/node/<id>/metrics                                a node's metrics
+ *   sluice/v1/artifact/<sha256>                                an app artifact's bytes (retained)
  *
  * Names (app, channel, producer, node id) are one topic level each: non-empty, at most
  * `TOPIC_MAX_NAME_BYTES` UTF-8 bytes, without `/`, the wildcards `+` and `#`, NUL or other control
  * characters (MQTT 3.1.1 §1.5.3, §4.7.1), without a leading `$` (reserved for brokers, §4.7.2),
  * and well-formed UTF-16 (no lone surrogates, which cannot become UTF-8). The app name `node` is
- * reserved, so an ACL on `sluice/v1/<app>/#` never covers node control topics. A partition is a
+ * reserved, and so is `artifact`, so an ACL on `sluice/v1/<app>/#` never covers control topics. A partition is a
  * decimal integer 0..65535 without leading zeros. This module imports no `node:` module.
  */
 import { ConfigError } from '../errors.ts';
@@ -134,6 +135,21 @@ export function nodeMetricsTopic(node: string): string {
   return formatTopic({ type: 'node-metrics', node });
 }
 
+/**
+ * `sluice/v1/artifact/<sha256>`: where the coordinator keeps an artifact's bytes, retained, so
+ * a node fetches it by hash over MQTT (and verifies the hash) with no other connection.
+ *
+ * @example artifactTopic('9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08')
+ */
+export function artifactTopic(hash: string): string {
+  if (!/^[0-9a-f]{64}$/.test(hash)) {
+    throw new ConfigError('WIRE_BAD_TOPIC', `artifact hash ${quote(String(hash))} is not 64 lowercase hex digits`, {
+      where: 'topic level "artifact"', fix: 'name artifacts by the sha256 of their bytes, in hex',
+    });
+  }
+  return `${TOPIC_ROOT}/artifact/${hash}`;
+}
+
 /** Subscription filter for every partition's data of one channel: `sluice/v1/<app>/ch/<channel>/+/data`. */
 export function channelDataFilter(app: string, channel: string): string {
   return `${TOPIC_ROOT}/${appName(app)}/ch/${name('channel', channel)}/+/data`;
@@ -217,8 +233,8 @@ function name(field: string, value: string): string {
 }
 
 function appName(value: string): string {
-  if (value === 'node') {
-    throw new ConfigError('WIRE_BAD_TOPIC', 'app name "node" is reserved for node control topics', {
+  if (value === 'node' || value === 'artifact') {
+    throw new ConfigError('WIRE_BAD_TOPIC', `app name "${value}" is reserved for control topics`, {
       where: 'topic level "app"', fix: 'give the app another name',
     });
   }

@@ -1,0 +1,47 @@
+import { startCloud } from '../cloud/index.ts';
+import { credentials, helpText, parseArgs, portFlag, untilSignal, type FlagSpec } from './args.ts';
+import type { Io } from './io.ts';
+
+const FLAGS: Record<string, FlagSpec> = {
+  data: { type: 'string', value: 'DIR', help: 'registry, artifacts and cloud results (default .sluice-cloud)' },
+  'mqtt-port': { type: 'string', value: 'N', help: 'port of the embedded MQTT broker (default 1883; 0 picks a free one)' },
+  'http-port': { type: 'string', value: 'N', help: 'port of the HTTP API (default 8080; 0 picks a free one)' },
+  host: { type: 'string', value: 'ADDR', help: 'interface to listen on (default 127.0.0.1; 0.0.0.0 for gateways on the network)' },
+  broker: { type: 'string', value: 'URL', help: 'use this external MQTT broker instead of the embedded one' },
+  username: { type: 'string', value: 'U', help: 'username for the external broker (with --password)' },
+  password: { type: 'string', value: 'P', help: 'password for the external broker (with --username)' },
+  'mqtt-version': { type: 'string', value: '4|5', help: 'MQTT protocol version towards an external broker (default 4, i.e. 3.1.1)' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export const CLOUD_HELP = helpText(
+  'sluice cloud [--data DIR] [--mqtt-port N] [--http-port N] [--broker URL]',
+  'Starts the cloud on this machine: an MQTT broker for gateways and workers (embedded aedes, or\n' +
+  '--broker URL for an external one), the coordinator (registry, artifacts, placement, deploys;\n' +
+  'kept in --data), a cloud worker that runs the cloud part of every app, and the HTTP API that\n' +
+  '`sluice deploy`, `sluice apps`, `sluice nodes` and `sluice status` talk to. Cloud results go to\n' +
+  '<data>/worker/apps/<app>/sinks/<sink>.jsonl. Ctrl-C stops it; gateways keep working and buffer.',
+  FLAGS,
+);
+
+export async function cloudCommand(argv: readonly string[], io: Io): Promise<number> {
+  const { flags } = parseArgs('cloud', argv, FLAGS);
+  if (flags.help) { io.stdout.write(CLOUD_HELP); return 0; }
+  const broker = flags.broker as string | undefined;
+  const cloud = await startCloud({
+    dataDir: (flags.data as string | undefined) ?? '.sluice-cloud',
+    mqttPort: portFlag('mqtt-port', flags['mqtt-port'] as string | undefined, 1883),
+    httpPort: portFlag('http-port', flags['http-port'] as string | undefined, 8080),
+    ...(flags.host ? { host: flags.host as string } : {}),
+    ...(broker !== undefined ? { broker } : {}),
+    ...credentials(flags),
+    ...(flags['mqtt-version'] === '5' ? { protocolVersion: 5 as const } : {}),
+    log: (line) => io.stderr.write(`sluice cloud: ${line}\n`),
+  });
+  io.stdout.write(`sluice cloud: MQTT ${cloud.mqttUrl} (gateways: sluice edge --cloud ${cloud.mqttUrl} --id NAME)\n`);
+  io.stdout.write(`sluice cloud: HTTP ${cloud.httpUrl} (deploys: sluice deploy app.ts --cloud ${cloud.httpUrl})\n`);
+  await untilSignal();
+  await cloud.close();
+  io.stdout.write('sluice cloud: stopped\n');
+  return 0;
+}
