@@ -1,0 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ensureBundle, sluice } from '../support/bundle.ts';
+import { fleetProcesses, runs, watchStatuses } from './fleet-processes.ts';
+import { batchHouseTotals, closedUpTo, readWindows, sendPlugReadings, untilFile } from './plug-data.ts';
+
+const DELAY_MS = 1500;
+
+describe('crashes: a gateway restarted while the coordinator is down, then the coordinator restarted', () => {
+  const procs = fleetProcesses();
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-fleet-restart-'));
+  afterAll(() => { procs.killAll(); rmSync(dir, { recursive: true, force: true }); });
+
+  it('the gateway resumes offline and buffers; the coordinator keeps registry, app and plan; results equal the batch', async () => {
+    ensureBundle();
+    const cloud = await procs.cloud(join(dir, 'cloud'));
+    const statuses = await watchStatuses(cloud.mqttUrl);
+    const gw1 = await procs.edge('gw-1', cloud.mqttUrl, join(dir, 'gw-1'), ['site=plant']);
+    const gw2 = await procs.edge('gw-2', cloud.mqttUrl, join(dir, 'gw-2'), ['site=plant']);
+    await Promise.all(['gw-1', 'gw-2', 'cloud-0'].map((id) => statuses.until(id, (s) => s.online)));
+    const deployed = await sluice(['deploy', 'test/fleet/plug-totals.ts', '--cloud', cloud.httpUrl, '--param', `delay=${DELAY_MS}ms`]);
+    expect(deployed.code).toBe(0);
+    await Promise.all(['gw-1', 'gw-2', 'cloud-0'].map((id) => statuses.until(id, runs('plug-totals', 1))));
+    await statuses.close();
+    const plan = JSON.parse((await sluice(['apps', '--cloud', cloud.httpUrl, '--json'])).stdout) as unknown[];
+
+    // The coordinator dies (and the cloud worker with it); then gw-1 dies too.
+    cloud.proc.child.kill('SIGKILL');
+    await cloud.proc.exit;
+    gw1.proc.child.kill('SIGKILL');
+    await gw1.proc.exit;
+
+    // gw-1 comes back with no uplink and no coordinator: it resumes from its own disk.
+    const again = await procs.edge('gw-1', cloud.mqttUrl, join(dir, 'gw-1'), ['site=plant']);
+    await again.proc.waitFor(/resuming 1 app\(s\) from revision \d+ saved on disk/);
+    await again.proc.waitFor(/app plug-totals v1 running/);
+    expect(again.proc.stderr()).not.toMatch(/connected to/);
+
+    // Devices keep publishing while the cloud is away: both gateways buffer in their outboxes.
+    const sent = await Promise.all([
+      sendPlugReadings(again.localUrl, { seed: 21, devices: 40, rate: 10, readings: 1500 }),
+      sendPlugReadings(gw2.localUrl, { seed: 22, devices: 40, rate: 10, readings: 1500 }),
+    ]);
+
+    // The coordinator restarts on the same port and data: nothing of its registry is lost.
+    const back = await procs.cloud(join(dir, 'cloud'), cloud.mqttPort);
+    expect(JSON.parse((await sluice(['apps', '--cloud', back.httpUrl, '--json'])).stdout)).toEqual(plan);
+    const nodes = JSON.parse((await sluice(['nodes', '--cloud', back.httpUrl, '--json'])).stdout) as { id: string; tags: string[] }[];
+    expect(nodes.map((n) => n.id)).toEqual(['cloud-0', 'gw-1', 'gw-2']);
+    expect(nodes.find((n) => n.id === 'gw-1')!.tags).toEqual(['site=plant']);
+
+    // The backlogs drain, and the cloud's windows equal the batch over everything sent.
+    const closed = closedUpTo(sent, DELAY_MS);
+    const expected = batchHouseTotals(sent.flat(), 1000).filter((w) => w.windowEnd <= closed);
+    expect(expected.length).toBeGreaterThan(3);
+    const file = join(dir, 'cloud', 'worker', 'apps', 'plug-totals', 'sinks', 'house-totals.jsonl');
+    const got = await untilFile(file, () => {
+      const w = readWindows(file);
+      return expected.every((e) => w.has(`${e.key}|${e.windowStart}`)) ? w : undefined;
+    });
+    for (const e of expected) expect(got.get(`${e.key}|${e.windowStart}`)!.value, `house ${e.key} window ${e.windowStart}`).toBeCloseTo(e.sum, 6);
+    expect(again.proc.stderr()).toMatch(/connected to/);
+  }, 120_000);
+});
