@@ -371,6 +371,8 @@ export class ChannelSender implements Collector {
   stats(): ChannelSenderStats { return { ...this.stats_ }; }
 
   async close(): Promise<void> {
+    // Events pushed in this tick still go to the outbox: the append starts before `closed` is set.
+    if (this.flushScheduled) this.flushPending();
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     if (this.rateTimer !== undefined) this.clock.clearTimeout(this.rateTimer);
