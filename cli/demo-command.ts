@@ -1,20 +1,31 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startRun } from '../shared/runtime/index.ts';
+import { ConfigError } from '../shared/errors.ts';
+import { parseDuration } from '../shared/graph/duration.ts';
 import { helpText, parseArgs, type FlagSpec } from './args.ts';
+import { cdnDemo } from './demo/cdn-demo.ts';
+import { fleetDemo } from './demo/fleet-demo.ts';
 import type { Io } from './io.ts';
-import { loadApp } from './load-app.ts';
-import { summary } from './run-command.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
+  duration: { type: 'string', value: 'D', help: 'stop by itself after D, e.g. 90s (default: run until Ctrl-C)' },
+  'cut-at': { type: 'string', value: 'D', help: "when to cut gateway gw-b's uplink (default 30s)" },
+  'cut-for': { type: 'string', value: 'D', help: 'how long it stays cut (default 25s)' },
+  window: { type: 'string', value: 'D', help: 'window of the per-plug means and house totals (default 10s; the app\'s own default is 1m)' },
+  devices: { type: 'string', value: 'N', help: 'smart plugs per gateway (default 64: two houses per gateway)' },
+  every: { type: 'string', value: 'D', help: 'how often the live summary is printed (default 3s)' },
+  data: { type: 'string', value: 'DIR', help: 'where the demo fleet keeps its state (default a new temp folder)' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
 export const DEMO_HELP = helpText(
-  'sluice demo',
-  'Runs the CDN example (examples/cdn-per-minute.ts) over 10,000 real web-server log lines that\n' +
+  'sluice demo [fleet | cdn] [--duration D] [--cut-at D] [--cut-for D]',
+  'fleet (the default): starts a cloud, two gateways and a simulated smart-plug fleet per gateway\n' +
+  'as separate processes, deploys examples/smart-plugs.ts (per-plug mean load and jump alerts at\n' +
+  'each gateway, per-house totals in the cloud), and prints a live summary. Partway through,\n' +
+  "gateway gw-b's uplink is cut and restored: watch its outbox grow on disk and drain, and the\n" +
+  'house totals catch up. Ctrl-C stops every process cleanly.\n\n' +
+  'cdn: runs examples/cdn-per-minute.ts in this process over 10,000 real web-server log lines that\n' +
   'arrive out of order by up to 59 s, and prints per-client, per-minute request and byte counts.',
   FLAGS,
 );
@@ -24,43 +35,21 @@ function repoRoot(): string {
   return dirname(dirname(fileURLToPath(import.meta.url)));
 }
 
-interface CdnResult { client: string; windowStart: string; windowEnd: string; requests: number; bytes: number }
-
 export async function demoCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { flags } = parseArgs('demo', argv, FLAGS);
+  const { flags, positional } = parseArgs('demo', argv, FLAGS);
   if (flags.help) { io.stdout.write(DEMO_HELP); return 0; }
-  const root = repoRoot();
-  const input = join(root, 'test/fixtures/cdn/apache_logs.log');
-  const app = await loadApp(join(root, 'examples/cdn-per-minute.ts'));
-  const outDir = await mkdtemp(join(tmpdir(), 'sluice-demo-'));
-  const outFile = join(outDir, 'results.jsonl');
-  const results: CdnResult[] = [];
-  let late = 0;
-  io.stdout.write(`Sluice demo: ${app.name} over ${input}\n`);
-  const run = startRun(app.graph({ maxDelay: '60s' }), {
-    sources: { logs: { type: 'file', path: input } },
-    sinks: {
-      results: { type: 'target', target: fanTarget(outFile, results) },
-      late: { type: 'collect', onEvent: () => { late++; } },
-    },
-  });
-  const { metrics } = await run.done;
-  const top = [...results].sort((a, b) => b.bytes - a.bytes).slice(0, 10);
-  const windows = new Set(results.map((r) => r.windowStart)).size;
-  const clients = new Set(results.map((r) => r.client)).size;
-  io.stdout.write(`\n${results.length} results: ${clients} clients over ${windows} one-minute windows; ${late} lines too late.\n`);
-  io.stdout.write(`Top client-minutes by bytes:\n`);
-  io.stdout.write(`  ${'client'.padEnd(16)} ${'minute (UTC)'.padEnd(22)} ${'requests'.padStart(8)} ${'bytes'.padStart(12)}\n`);
-  for (const r of top) io.stdout.write(`  ${r.client.padEnd(16)} ${r.windowStart.padEnd(22)} ${String(r.requests).padStart(8)} ${String(r.bytes).padStart(12)}\n`);
-  io.stdout.write(`\nAll results: ${outFile}\n`);
-  io.stdout.write(summary(metrics));
-  return 0;
-}
-
-function fanTarget(path: string, into: CdnResult[]) {
-  const lines: string[] = [];
-  return {
-    write: (_ts: number, _key: unknown, value: unknown) => { into.push(value as CdnResult); lines.push(JSON.stringify(value)); },
-    end: async () => { const { writeFile } = await import('node:fs/promises'); await writeFile(path, lines.join('\n') + '\n'); },
-  };
+  const which = positional[0] ?? 'fleet';
+  if (which === 'cdn') return cdnDemo(repoRoot(), io);
+  if (which !== 'fleet') throw new ConfigError('CLI_BAD_DEMO', `there is no demo "${which}"`, { fix: 'run `sluice demo` (the fleet) or `sluice demo cdn`' });
+  const ms = (flag: string, fallback: string) => parseDuration((flags[flag] as string | undefined) ?? fallback, `--${flag}`);
+  const devicesText = (flags.devices as string | undefined) ?? '64';
+  if (!/^[1-9]\d*$/.test(devicesText) || Number(devicesText) > 5000) {
+    throw new ConfigError('CLI_BAD_DEVICES', `--devices ${devicesText} is not a count of 1..5000`, { fix: 'e.g. --devices 64' });
+  }
+  return fleetDemo({
+    root: repoRoot(), dataDir: flags.data as string | undefined,
+    durationMs: flags.duration !== undefined ? ms('duration', '0') : undefined,
+    cutAtMs: ms('cut-at', '30s'), cutForMs: ms('cut-for', '25s'), window: (flags.window as string | undefined) ?? '10s',
+    devices: Number(devicesText), everyMs: ms('every', '3s'),
+  }, io);
 }

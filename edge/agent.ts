@@ -1,6 +1,7 @@
 import { createEmbeddedBroker, type EmbeddedBroker } from '../shared/link/index.ts';
 import { startNodeAgent, type NodeAgent } from '../shared/host/index.ts';
 import type { LogOptions } from '../shared/store/index.ts';
+import { nodeStatusTopic } from '../shared/wire/index.ts';
 import { deviceSources, type DeviceInputStats } from './device-source.ts';
 
 export interface EdgeAgentOptions {
@@ -44,6 +45,8 @@ export async function startEdgeAgent(o: EdgeAgentOptions): Promise<EdgeAgent> {
   try {
     node = await startNodeAgent({
       id: o.id, role: 'edge', broker: o.cloud, dataDir: o.dataDir, bindSources: deviceSources(local.aedes, devices),
+      // Local tools (and the demo) read the gateway's status on its own broker, uplink or not.
+      onLocalStatus: (payload) => local.aedes.publish({ cmd: 'publish', topic: nodeStatusTopic(o.id), payload: Buffer.from(payload), qos: 0, retain: true, dup: false }, () => {}),
       ...(o.tags ? { tags: o.tags } : {}),
       ...(o.username !== undefined ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),

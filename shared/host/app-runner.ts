@@ -109,6 +109,11 @@ export class AppRunner {
     return { app: this.desired.app, version: this.desired.version, state: 'running', channels, eventsIn, deadLetters: m.deadLetters };
   }
 
+  /** A gateway's last-will arrived: its channels stop waiting for it. */
+  markOffline(producer: string): void {
+    this.channels.markOffline(producer);
+  }
+
   /** Stops reading, closes the channels (outboxes keep what is not acked) and the sink files. */
   async stop(): Promise<void> {
     this.sources.close();

@@ -154,6 +154,11 @@ export class FragmentHost {
     for (const f of files) if (f.endsWith('.mjs') && !keep.has(f)) await unlink(join(this.o.dataDir, 'artifacts', f)).catch(() => {});
   }
 
+  /** A producer went offline (its last-will): no running app's watermark waits for it. */
+  markOffline(producer: string): void {
+    for (const s of this.slots.values()) if (s.type === 'running') s.runner.markOffline(producer);
+  }
+
   /** Every app this node holds, as its status shows it. */
   status(): AppStatus[] {
     return [...this.slots.values()].map((s) => {

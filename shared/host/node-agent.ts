@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { connectWithBackoff, disconnect } from '../link/index.ts';
 import type { LogOptions } from '../store/index.ts';
-import { encodeControl, nodeDesiredTopic, nodeStatusTopic, type NodeCapabilities, type NodeRole, type NodeStatus } from '../wire/index.ts';
+import { decodeStatus, encodeControl, nodeDesiredTopic, nodeFilter, nodeStatusTopic, type NodeCapabilities, type NodeRole, type NodeStatus } from '../wire/index.ts';
 import type { SourceBinder } from './app-runner.ts';
 import { measureCapabilities } from './capabilities.ts';
 import { FragmentHost } from './fragment-host.ts';
@@ -20,6 +20,8 @@ export interface NodeAgentOptions {
   readonly outbox?: LogOptions;
   /** How often the node republishes its status, with backlogs and rates (default 2 s). */
   readonly statusIntervalMs?: number;
+  /** Also called with every status, uplink or not (a gateway republishes it on its local broker). */
+  readonly onLocalStatus?: (payload: Uint8Array) => void;
   readonly log?: (line: string) => void;
 }
 
@@ -60,21 +62,35 @@ export async function startNodeAgent(o: NodeAgentOptions): Promise<NodeAgent> {
   });
   let closed = false;
   const status = (): NodeStatus => ({
-    type: 'status', node: o.id, role: o.role, online: !closed, tags, capabilities,
+    type: 'status', node: o.id, role: o.role, online: !closed, uplink: client.connected, tags, capabilities,
     applied: host.revision, apps: host.status(), at: Date.now(),
   });
   const publishStatus = () => {
-    if (closed || !client.connected) return;
-    client.publish(statusTopic, Buffer.from(encodeControl(status())), { qos: 1, retain: true });
+    if (closed) return;
+    const payload = Buffer.from(encodeControl(status()));
+    o.onLocalStatus?.(payload);
+    if (client.connected) client.publish(statusTopic, payload, { qos: 1, retain: true });
   };
   const host: FragmentHost = await FragmentHost.open({
     nodeId: o.id, role: o.role, client, dataDir: o.dataDir, onChange: publishStatus, log,
     ...(o.bindSources ? { bindSources: o.bindSources } : {}),
     ...(o.outbox ? { outbox: o.outbox } : {}),
   });
-  const onMessage = (topic: string, payload: Buffer) => { if (topic === desiredTopic) void host.offer(payload); };
+  const statusFilter = nodeFilter('status');
+  const onMessage = (topic: string, payload: Buffer) => {
+    if (topic === desiredTopic) { void host.offer(payload); return; }
+    // A cloud worker listens for last-wills: a gateway gone offline stops holding windows back.
+    if (o.role === 'cloud' && topic !== statusTopic && topic.endsWith('/status')) {
+      const r = decodeStatus(payload);
+      if (r.ok && !r.message.online) host.markOffline(r.message.node);
+    }
+  };
   // A clean session forgets subscriptions, so every (re)connect subscribes and registers again.
-  const onConnect = () => { client.subscribe(desiredTopic, { qos: 1 }); publishStatus(); };
+  const onConnect = () => {
+    client.subscribe(desiredTopic, { qos: 1 });
+    if (o.role === 'cloud') client.subscribe(statusFilter, { qos: 1 });
+    publishStatus();
+  };
   client.on('message', onMessage);
   client.on('connect', onConnect);
   if (client.connected) onConnect();

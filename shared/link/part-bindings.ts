@@ -31,6 +31,8 @@ export interface PartChannels {
   readonly onSourceProgress: ((source: string, lastRecord: number) => void) | undefined;
   /** Why input positions are not kept (and a restart re-reads its input), if they are not. */
   readonly noResumeReason: string | undefined;
+  /** A producer's last-will said it went offline: it stops holding any inbound watermark back. */
+  markOffline(producer: string): void;
   stats(): { outbound: Record<string, ChannelSenderStats & { backlog: number }>; inbound: Record<string, ChannelReceiverStats> };
   close(): Promise<void>;
 }
@@ -114,6 +116,7 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
     resumeAfter,
     noResumeReason,
     onSourceProgress: noResumeReason ? undefined : (source, record) => { for (const { sender } of senders.values()) sender.markPosition(source, record); },
+    markOffline: (producer) => { for (const r of receivers.values()) r.markOffline(producer); },
     stats: () => ({
       outbound: Object.fromEntries([...senders].map(([name, s]) => [name, { ...s.sender.stats(), backlog: s.log.stats().records }])),
       inbound: Object.fromEntries([...receivers].map(([name, r]) => [name, r.stats()])),

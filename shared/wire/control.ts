@@ -64,6 +64,8 @@ export interface NodeStatus {
   readonly node: string;
   readonly role: NodeRole;
   readonly online: boolean;
+  /** Whether the node's link to the cloud's broker is up (as a local reader of it sees it). */
+  readonly uplink?: boolean;
   readonly tags: readonly string[];
   readonly capabilities?: NodeCapabilities;
   /** The desired-state revision the node last applied. */
