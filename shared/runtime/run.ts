@@ -82,11 +82,12 @@ export function startRun(graph: Graph, opts: RunOptions): Run {
     return w;
   };
   const deadTarget = makeTarget(DEAD_LETTER, opts.sinks[DEAD_LETTER] ?? { type: 'stderr' });
-  const targets = new Map<string, SinkTarget>();
+  const targets = new Map<string, () => SinkTarget>();
+  // Called once per sink instance: each gets its own face on the one shared target.
   const sinkTarget = (name: string): SinkTarget => {
     let t = targets.get(name);
-    if (!t) { t = endOnce(makeTarget(`sink:${name}`, opts.sinks[name]!), sinkInstances(graph, name)); targets.set(name, t); }
-    return t;
+    if (!t) { t = sharedTarget(makeTarget(`sink:${name}`, opts.sinks[name]!), sinkInstances(graph, name)); targets.set(name, t); }
+    return t();
   };
   const fragment = buildFragment(graph, ctx, sinkTarget);
   const metrics = () => snapshotMetrics(fragment.instances, startedAt, deadLetters, gate.waits);
@@ -150,12 +151,26 @@ export function startRun(graph: Graph, opts: RunOptions): Run {
 }
 
 /** Sink instances call `end()` once each; the target ends after the last of them. */
-function endOnce(t: SinkTarget, instances: number): SinkTarget {
+/**
+ * One target written by `instances` sink instances: it ends once all have ended, and sees the
+ * minimum watermark over them (a channel must not run ahead of its slowest writer).
+ */
+function sharedTarget(t: SinkTarget, instances: number): () => SinkTarget {
   let left = instances;
   let ended: Promise<void> | undefined;
-  return {
-    write: (ts, key, value) => t.write(ts, key, value),
-    end: () => (--left <= 0 ? (ended ??= t.end()) : Promise.resolve()),
+  const marks: number[] = [];
+  let merged = -Infinity;
+  const write = (ts: number, key: unknown, value: unknown) => t.write(ts, key, value);
+  const end = () => (--left <= 0 ? (ended ??= t.end()) : Promise.resolve());
+  return () => {
+    const slot = marks.push(-Infinity) - 1;
+    const watermark = (wm: number) => {
+      if (wm <= marks[slot]!) return;
+      marks[slot] = wm;
+      const min = marks.length < instances ? -Infinity : Math.min(...marks);
+      if (min > merged) { merged = min; t.watermark?.(min); }
+    };
+    return { write, end, watermark };
   };
 }
 
