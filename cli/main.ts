@@ -3,6 +3,7 @@ import { BROKER_HELP, brokerCommand } from './broker-command.ts';
 import { BUILD_HELP, buildCommand } from './build-command.ts';
 import { DEMO_HELP, demoCommand } from './demo-command.ts';
 import type { Io } from './io.ts';
+import { PLAN_HELP, planCommand } from './plan-command.ts';
 import { RUN_HELP, runCommand } from './run-command.ts';
 import { simCommand } from '../firmware-sim/cli.ts';
 import { SIM_HELP } from '../firmware-sim/cli-args.ts';
@@ -16,6 +17,7 @@ interface Command {
 const COMMANDS: Readonly<Record<string, Command>> = {
   demo: { about: 'run the example app on its bundled data and print the results', help: DEMO_HELP, run: demoCommand },
   run: { about: 'run an app (or a built artifact) in this process over files or stdio', help: RUN_HELP, run: runCommand },
+  plan: { about: 'show where each operator runs (edge, cloud, or split) and why, and the channels', help: PLAN_HELP, run: planCommand },
   build: { about: 'bundle an app into one artifact named by its hash', help: BUILD_HELP, run: buildCommand },
   broker: { about: 'start the embedded MQTT broker on its own', help: BROKER_HELP, run: brokerCommand },
   sim: { about: 'simulate a fleet of devices publishing to a broker (plugs, climate, vibration, traffic, GPS)', help: SIM_HELP, run: (argv, io) => simCommand([...argv], io) },
