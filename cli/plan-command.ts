@@ -39,7 +39,12 @@ export async function planCommand(argv: readonly string[], io: Io): Promise<numb
   return 0;
 }
 
-/** The plan as JSON-ready data: what `--json` prints. */
+/**
+ * The plan as JSON-ready data: what `--json` prints. Channels carry the part at each end.
+ *
+ * @example
+ * planJson(planApp(graph)).channels[0]  // { name, from, to, grouping, fromPart: 'edge', toPart: 'cloud' }
+ */
 export function planJson(plan: AppPlan) {
   return {
     app: plan.app,
@@ -48,7 +53,12 @@ export function planJson(plan: AppPlan) {
   };
 }
 
-/** The plan as a person reads it: one block per operator, then the channels. */
+/**
+ * The plan as a person reads it: one block per operator (runs, why), then the channels.
+ *
+ * @example
+ * io.stdout.write(renderPlan(planApp(graph), graph));
+ */
 export function renderPlan(plan: AppPlan, graph: Graph): string {
   const specs = new Map(graph.operators.map((o) => [o.id, o]));
   const lines = [`Placement of app "${plan.app}" (${plan.operators.length} operators):`, ''];

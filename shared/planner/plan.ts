@@ -34,7 +34,12 @@ export interface AppPlan {
   readonly parts: ReadonlyMap<string, Part>;
 }
 
-/** Suffix of the id of a split aggregate's partial; `/` never occurs in a user's names. */
+/**
+ * Suffix of the id of a split aggregate's partial; `/` never occurs in a user's names.
+ *
+ * @example
+ * `${aggregateId}${PARTIAL_SUFFIX}`  // 'per-machine/partial', the operator each gateway runs
+ */
 export const PARTIAL_SUFFIX = '/partial';
 
 /**

@@ -25,7 +25,13 @@ export interface OperatorPlacement {
   readonly reason: string;
 }
 
-/** Built-in aggregates whose accumulators merge exactly, so they can run as partial + merge. */
+/**
+ * Built-in aggregates whose accumulators merge exactly, so they can run as partial + merge.
+ *
+ * @example
+ * DECOMPOSABLE.has('mean')    // true: {sum, n} partials add up
+ * DECOMPOSABLE.has('reduce')  // false: the user's function may not be associative
+ */
 export const DECOMPOSABLE: ReadonlySet<AggregateConfig['fn']> = new Set(['count', 'sum', 'min', 'max', 'mean']);
 
 const KEYED_STATE: Readonly<Record<string, string>> = {
@@ -52,7 +58,13 @@ export function placeOperators(graph: Graph): ReadonlyMap<string, OperatorPlacem
   return out;
 }
 
-/** The tier an operator's output is produced in: a split aggregate's final result comes from the cloud merge. */
+/**
+ * The tier an operator's output is produced in: a split aggregate's final result comes from
+ * the cloud merge, so its consumers follow it to the cloud.
+ *
+ * @example
+ * outputPart({ where: 'split', rule: 'decomposable-split', reason: '...' })  // 'cloud'
+ */
 export function outputPart(p: OperatorPlacement): Part {
   return p.where === 'split' ? 'cloud' : p.where;
 }
