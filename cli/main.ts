@@ -7,6 +7,7 @@ import { EDGE_HELP, edgeCommand } from './edge-command.ts';
 import { APPS_HELP, appsCommand, NODES_HELP, nodesCommand, STATUS_HELP, statusCommand } from './fleet-views.ts';
 import { DEMO_HELP, demoCommand } from './demo-command.ts';
 import type { Io } from './io.ts';
+import { PLAN_HELP, planCommand } from './plan-command.ts';
 import { RUN_HELP, runCommand } from './run-command.ts';
 import { simCommand } from '../firmware-sim/cli.ts';
 import { SIM_HELP } from '../firmware-sim/cli-args.ts';
@@ -20,6 +21,7 @@ interface Command {
 const COMMANDS: Readonly<Record<string, Command>> = {
   demo: { about: 'run the example app on its bundled data and print the results', help: DEMO_HELP, run: demoCommand },
   run: { about: 'run an app (or a built artifact) in this process over files or stdio', help: RUN_HELP, run: runCommand },
+  plan: { about: 'show where each operator runs (edge, cloud, or split) and why, and the channels', help: PLAN_HELP, run: planCommand },
   build: { about: 'bundle an app into one artifact named by its hash', help: BUILD_HELP, run: buildCommand },
   broker: { about: 'start the embedded MQTT broker on its own', help: BROKER_HELP, run: brokerCommand },
   cloud: { about: 'start the cloud: broker, coordinator, a cloud worker and the HTTP API', help: CLOUD_HELP, run: cloudCommand },

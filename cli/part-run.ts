@@ -25,7 +25,7 @@ export interface PartRunOptions {
 }
 
 /**
- * Runs one part of an app (its edge or its cloud operators, by their placement hints), linked
+ * Runs one part of an app (its edge or its cloud operators, by the planner's rules), linked
  * to the other part over MQTT channels. A development mode: the fleet does this by itself.
  */
 export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<MetricsSnapshot> {

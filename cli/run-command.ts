@@ -16,7 +16,7 @@ const FLAGS: Record<string, FlagSpec> = {
   out: { type: 'list', value: 'NAME=PATH|-', help: `bind sink NAME to a file, or - for stdout (repeatable); an app's only sink defaults to stdout; "${DEAD_LETTER}" defaults to stderr` },
   param: { type: 'list', value: 'KEY=VALUE', help: 'an app parameter, read in the app with params.string/number/duration (repeatable)' },
   metrics: { type: 'string', value: 'PATH|-', help: 'write the final per-operator metrics as JSON' },
-  part: { type: 'string', value: 'edge|cloud', help: 'run only this part of the app (by its placement hints), linked to the other part over MQTT' },
+  part: { type: 'string', value: 'edge|cloud', help: 'run only this part of the app (placed as `sluice plan` shows), linked to the other part over MQTT' },
   broker: { type: 'string', value: 'URL', help: 'MQTT broker linking the parts, e.g. mqtt://127.0.0.1:1883 (with --part)' },
   producer: { type: 'string', value: 'ID', help: 'this process\'s id on its outbound channels (default <hostname>-<part>)' },
   state: { type: 'string', value: 'DIR', help: 'where disk outboxes live (default .sluice-state/<app>/<part>)' },
@@ -36,8 +36,8 @@ export const RUN_HELP = helpText(
   '       sluice run <app> --part edge|cloud --broker URL [...]',
   'Runs a whole app in this process: reads its sources to the end, writes its sinks, and prints a\n' +
   'summary of events in, results out, late events and dead letters to stderr. With --part, runs\n' +
-  'only the edge or the cloud operators (by their .place() hints) and links the two parts over\n' +
-  'MQTT, with a disk outbox behind every channel; start the other part the same way.\n' +
+  'only the edge or the cloud operators (placed as `sluice plan` shows) and links the two\n' +
+  'parts over MQTT, with a disk outbox behind every channel; start the other part the same way.\n' +
   'Example: sluice run examples/cdn-per-minute.ts --in logs=access.log --out results=- --out late=late.jsonl',
   FLAGS,
 );

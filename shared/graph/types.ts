@@ -61,6 +61,11 @@ export interface AggregateConfig extends WindowConfig {
   readonly aggregator: Aggregator;
   /** Set when the aggregate reads numbers from the value itself (no selector given). */
   readonly needsNumbers: boolean;
+  /**
+   * Set only by the planner when it splits a decomposable aggregate across gateways: `partial`
+   * runs at each gateway and emits accumulators, `merge` combines them in the cloud.
+   */
+  readonly stage?: 'partial' | 'merge';
 }
 
 export interface JoinConfig extends WindowConfig {

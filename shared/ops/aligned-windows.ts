@@ -40,7 +40,8 @@ export class AlignedWindows<A> {
     return result;
   }
 
-  private addTo(end: number, key: unknown, value: unknown, side: 0 | 1): number {
+  /** Adds to the one window ending at `end` (a merge adding a partial of that window); returns as `add` does. */
+  addTo(end: number, key: unknown, value: unknown, side: 0 | 1): number {
     if (end > this.wm) {
       let m = this.lastMap;
       if (end !== this.lastEnd || m === undefined) {

@@ -9,6 +9,8 @@ export { KeyByOp } from './key-by.ts';
 export { PassOp } from './pass.ts';
 export { SinkOp, type SinkTarget } from './sink.ts';
 export { WindowOp } from './window.ts';
+export { WindowPartialOp, type PartialMessage } from './window-partial.ts';
+export { WindowMergeOp } from './window-merge.ts';
 export { aggregateLogic, joinLogic } from './window-logic.ts';
 export { ProcessOp } from './process.ts';
 export { ExecOp } from './exec.ts';

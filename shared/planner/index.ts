@@ -1,2 +1,7 @@
-/** Placement: which part of the system runs each operator. Deterministic, no I/O. */
-export { assignParts, type Part, type PartAssignment } from './parts.ts';
+/** Placement: which part of the system runs each operator, and why. Deterministic, no I/O. */
+export {
+  placeOperators, outputPart, DECOMPOSABLE,
+  type Part, type Where, type PlacementRule, type OperatorPlacement,
+} from './rules.ts';
+export { planApp, PARTIAL_SUFFIX, type AppPlan, type OperatorPlan, type ChannelCut } from './plan.ts';
+export { assignParts, type PartAssignment } from './parts.ts';

@@ -21,7 +21,7 @@ describe('splitting an app into edge and cloud parts', () => {
       'sink:means': 'cloud', 'readings/filter/keyBy/aggregate/late': 'cloud', 'sink:late': 'cloud',
       'readings/filter/filter': 'edge', 'sink:alerts': 'edge',
     });
-    expect(assignParts(graph).get('readings/filter/keyBy')!.reason).toBe('next to its input "readings/filter"');
+    expect(assignParts(graph).get('readings/filter/keyBy')!.reason).toBe('stateless: runs next to its input "readings/filter", at the edge');
   });
 
   it('each edge between parts becomes one channel: a sink on one side, a source on the other, same name', () => {

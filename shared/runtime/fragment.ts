@@ -1,6 +1,6 @@
 import { ConfigError } from '../errors.ts';
 import type { Edge, Graph, OperatorSpec } from '../graph/index.ts';
-import { WatermarkMerge, type Collector, type OpContext, type Operator, type SinkTarget, type SourceOp, type WindowOp } from '../ops/index.ts';
+import { WatermarkMerge, type Collector, type OpContext, type Operator, type SinkTarget, type SourceOp, type WindowMergeOp, type WindowOp } from '../ops/index.ts';
 import { Fanout, KeyRouter, Port, RoundRobin, ToFirst } from './routers.ts';
 import { translate } from './translate.ts';
 
@@ -41,7 +41,7 @@ export function buildFragment(graph: Graph, ctx: OpContext, sinkTarget: (name: s
     });
   }
   for (const [op, outs] of outputs) op.out = outs.length === 1 ? outs[0]! : new Fanout(outs);
-  for (const [op, outs] of lateOutputs) (op as WindowOp).lateOut = outs.length === 1 ? outs[0]! : new Fanout(outs);
+  for (const [op, outs] of lateOutputs) (op as WindowOp | WindowMergeOp).lateOut = outs.length === 1 ? outs[0]! : new Fanout(outs);
   const sources = new Map<string, SourceOp>();
   for (const spec of graph.operators) {
     if (spec.config.kind === 'source') sources.set(spec.name, instances.get(spec.id)![0] as SourceOp);

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../clock.ts';
 import { defineApp, tumbling, type AppBuilder, type WindowResult } from '../dsl/index.ts';
-import { startRun, type SinkBinding, type SourceBinding } from './index.ts';
+import { splitGraph, startRun, type SinkBinding, type SourceBinding } from './index.ts';
 
 interface Letter { deadLetter: true; op: string; reason: string; payload: unknown }
 
@@ -238,5 +238,32 @@ describe('watermarks into a sink target', () => {
     // With round-robin to two instances, a watermark never passes an event not yet written.
     for (const [wm, written] of seen.marks) if (Number.isFinite(wm)) expect(Math.max(...seen.writes.slice(0, written))).toBeGreaterThanOrEqual(wm);
     expect(marks.at(-1)).toBe(Infinity);
+  });
+});
+
+describe('sink watermarks', () => {
+  it('a sink target sees each watermark as it moves, not only the final one (channels pass them on)', async () => {
+    const marks: number[] = [];
+    const graph = defineApp('w', (a) => { a.source<{ ts: number }>('in', { format: 'object', eventTime: 'ts' }).sink('o'); }).graph();
+    await startRun(graph, { sources: { in: { type: 'values', values: [{ ts: 1 }, { ts: 5 }, { ts: 9 }] } }, sinks: { o: { type: 'collect', onEvent: () => {}, onWatermark: (wm) => marks.push(wm) } }, batchSize: 1 }).done;
+    expect(marks).toEqual([1, 5, 9, Infinity]);
+  });
+
+  it('a sink with several instances passes on each watermark once all of them have it', async () => {
+    const marks: number[] = [];
+    const graph = defineApp('w', (a) => {
+      a.source<{ ts: number }>('in', { format: 'object', eventTime: 'ts' }).shuffle().map((v) => v).parallelism(2).shuffle().map((v) => v).place('cloud').sink('o');
+    }).graph();
+    const edge = splitGraph(graph, 'edge');
+    const channel = edge.graph.operators.find((o) => o.config.kind === 'sink')!;
+    expect(channel.parallelism).toBe(2);
+    let events = 0;
+    await startRun(edge.graph, {
+      sources: { in: { type: 'values', values: [{ ts: 1 }, { ts: 5 }, { ts: 9 }] } },
+      sinks: { [channel.name]: { type: 'collect', onEvent: () => { events++; }, onWatermark: (wm) => marks.push(wm) } },
+      batchSize: 1,
+    }).done;
+    expect(events).toBe(3);
+    expect(marks).toEqual([1, 5, 9, Infinity]);
   });
 });

@@ -1,14 +1,7 @@
-import type { Edge, Graph, OperatorSpec } from '../graph/index.ts';
-import { assignParts, type Part } from '../planner/index.ts';
+import type { Graph, OperatorSpec } from '../graph/index.ts';
+import { planApp, type AppPlan, type ChannelCut, type Part } from '../planner/index.ts';
 
-/** A graph edge that crosses between parts: it travels as a channel. */
-export interface ChannelCut {
-  /** Topic-safe and the same in every process that splits the same graph. */
-  readonly name: string;
-  readonly from: string;
-  readonly to: string;
-  readonly grouping: Edge['grouping'];
-}
+export type { ChannelCut } from '../planner/index.ts';
 
 export interface GraphPart {
   readonly part: Part;
@@ -16,32 +9,32 @@ export interface GraphPart {
   readonly graph: Graph;
   readonly inbound: readonly ChannelCut[];
   readonly outbound: readonly ChannelCut[];
+  /** The placement of the whole app this part was cut from, with a reason per operator. */
+  readonly plan: AppPlan;
 }
 
 /** The source or sink name under which a channel is bound. */
 export const channelBinding = (cut: ChannelCut) => `channel:${cut.name}`;
 
 /**
- * Cuts a graph into the part one process runs. Each edge between parts becomes a sink here
- * (outbound) or a source here (inbound), named after the channel that carries it, so the
- * same fragment code runs on either side, unaware of where its neighbours are.
+ * Cuts a graph into the part one process runs, by the planner's static rules (`planApp`).
+ * Each edge between parts becomes a sink here (outbound) or a source here (inbound), named
+ * after the channel that carries it, so the same fragment code runs on either side, unaware
+ * of where its neighbours are. A split aggregate appears as its partial in the edge part and
+ * as its merge (under the aggregate's id) in the cloud part. Every gateway runs the same edge
+ * part over its own devices; the cloud part's inbound channels take the minimum watermark
+ * over all of them.
  *
  * @example
  * const edge = splitGraph(graph, 'edge');   // bind edge.outbound to channel senders
+ * const cloud = splitGraph(graph, 'cloud'); // bind cloud.inbound to channel receivers
  */
 export function splitGraph(graph: Graph, part: Part): GraphPart {
-  const parts = assignParts(graph);
-  const byId = new Map(graph.operators.map((o) => [o.id, o]));
-  const cuts: ChannelCut[] = [];
-  for (const op of graph.operators) {
-    op.inputs.forEach((e) => {
-      if (parts.get(e.from)!.part !== parts.get(op.id)!.part) {
-        cuts.push({ name: `${cuts.length}-${safe(e.from)}`, from: e.from, to: op.id, grouping: e.grouping });
-      }
-    });
-  }
-  const inbound = cuts.filter((c) => parts.get(c.to)!.part === part);
-  const outbound = cuts.filter((c) => parts.get(c.from)!.part === part);
+  const plan = planApp(graph);
+  const { parts, channels: cuts } = plan;
+  const byId = new Map(plan.executed.operators.map((o) => [o.id, o]));
+  const inbound = cuts.filter((c) => parts.get(c.to) === part);
+  const outbound = cuts.filter((c) => parts.get(c.from) === part);
   const operators: OperatorSpec[] = [];
   for (const c of inbound) {
     const up = byId.get(c.from)!;
@@ -51,8 +44,8 @@ export function splitGraph(graph: Graph, part: Part): GraphPart {
       config: { kind: 'source', source: { format: 'object', eventTime: undefined, maxDelayMs: 0, parse: undefined, validate: undefined } },
     }));
   }
-  for (const op of graph.operators) {
-    if (parts.get(op.id)!.part !== part) continue;
+  for (const op of plan.executed.operators) {
+    if (parts.get(op.id) !== part) continue;
     const inputs = op.inputs.map((e) => {
       const cut = inbound.find((c) => c.from === e.from && c.to === op.id);
       return cut ? { ...e, from: channelBinding(cut) } : e;
@@ -67,9 +60,5 @@ export function splitGraph(graph: Graph, part: Part): GraphPart {
       config: { kind: 'sink' },
     }));
   }
-  return { part, graph: Object.freeze({ ...graph, operators }), inbound, outbound };
-}
-
-function safe(id: string): string {
-  return id.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 80);
+  return { part, graph: Object.freeze({ ...graph, operators }), inbound, outbound, plan };
 }

@@ -1,6 +1,6 @@
 import type { OperatorSpec } from '../graph/index.ts';
 import {
-  ExecOp, FilterOp, FlatMapOp, KeyByOp, MapOp, PassOp, ProcessOp, SinkOp, SourceOp, WindowOp,
+  ExecOp, FilterOp, FlatMapOp, KeyByOp, MapOp, PassOp, ProcessOp, SinkOp, SourceOp, WindowMergeOp, WindowOp, WindowPartialOp,
   aggregateLogic, joinLogic, type OpContext, type Operator, type SinkTarget,
 } from '../ops/index.ts';
 
@@ -16,7 +16,11 @@ export function translate(spec: OperatorSpec, instance: number, ctx: OpContext, 
     case 'filter': return new FilterOp(spec.id, instance, ctx, c.fn);
     case 'flatMap': return new FlatMapOp(spec.id, instance, ctx, c.fn);
     case 'keyBy': return new KeyByOp(spec.id, instance, ctx, c.fn);
-    case 'aggregate': return new WindowOp(spec.id, 'aggregate', instance, ctx, c.aggregate, aggregateLogic(c.aggregate.aggregator));
+    case 'aggregate':
+      // A planner-split aggregate: its partial at each gateway, its merge in the cloud.
+      if (c.aggregate.stage === 'partial') return new WindowPartialOp(spec.id, instance, ctx, c.aggregate);
+      if (c.aggregate.stage === 'merge') return new WindowMergeOp(spec.id, instance, ctx, c.aggregate);
+      return new WindowOp(spec.id, 'aggregate', instance, ctx, c.aggregate, aggregateLogic(c.aggregate.aggregator));
     case 'join': return new WindowOp(spec.id, 'join', instance, ctx, c.join, joinLogic(c.join.combine));
     case 'union': return new PassOp(spec.id, 'union', instance, ctx);
     case 'late': return new PassOp(spec.id, 'late', instance, ctx);

@@ -1,0 +1,92 @@
+// Input: the `partial` and `late` messages of a window's partials at every gateway, by the
+// window's grouping (all gateways' partials of one key meet here), with the channel's
+// watermark: the minimum over the gateways. Output: window results, as the aggregate run
+// whole would emit them (revision 0 on firing, higher revisions for late updates), and
+// too-late events on the late side output. State: per key and window, one accumulator, kept
+// for allowed lateness after the window fires. Placement: cloud (issue 5's final merge).
+import type { AggregateConfig } from '../graph/index.ts';
+import { AlignedWindows } from './aligned-windows.ts';
+import { NO_OUTPUT, Operator, type Collector, type OpContext } from './operator.ts';
+import { aggregateLogic, type WindowEmitter, type WindowLogic } from './window-logic.ts';
+import type { PartialMessage } from './window-partial.ts';
+
+/**
+ * The cloud half of a split window aggregate. A partial merges into its window's accumulator;
+ * a late event is assigned to its windows as the whole aggregate would assign it. Because the
+ * windows fire on the minimum watermark over gateways, and each gateway sends a window's
+ * partial before the watermark that passes its end, an on-time partial always finds its window
+ * open. A partial that arrives after allowed lateness (its gateway was taken for offline and
+ * came back) cannot be undone into events: it goes to the dead-letter stream, named.
+ *
+ * @example
+ * const merge = new WindowMergeOp('per-machine', 0, ctx, aggregateConfig);
+ */
+export class WindowMergeOp extends Operator implements WindowEmitter<unknown> {
+  /** Events beyond allowed lateness go here (the `late()` side output). */
+  lateOut: Collector = NO_OUTPUT;
+  private readonly store: AlignedWindows<unknown>;
+  private readonly logic: WindowLogic<unknown>;
+  private emitTs = 0;
+  private emitKey: unknown;
+  private readonly emitValue = (v: unknown): void => {
+    this.m.out++;
+    this.out.push(this.emitTs, this.emitKey, v);
+  };
+
+  constructor(id: string, instance: number, ctx: OpContext, cfg: AggregateConfig) {
+    super(id, 'aggregate', instance, ctx);
+    const w = cfg.window;
+    if (w.type === 'session') throw new Error(`operator "${id}": session windows cannot be split`);
+    const agg = cfg.aggregator;
+    const whole = aggregateLogic(agg);
+    this.logic = {
+      ...whole,
+      add: (acc, msg) => {
+        const m = msg as PartialMessage;
+        return m.type === 'partial' ? agg.merge(acc, m.acc) : agg.add(acc, m.value);
+      },
+    };
+    this.store = new AlignedWindows(w.sizeMs, w.type === 'sliding' ? w.slideMs : w.sizeMs, w.offsetMs, cfg.allowedLatenessMs, this.logic, this);
+  }
+
+  push(ts: number, key: unknown, value: unknown): void {
+    this.countIn();
+    const msg = value as PartialMessage;
+    let got: number;
+    try {
+      got = msg.type === 'partial' ? this.store.addTo(msg.windowEnd, key, msg, 0) : this.store.add(ts, key, msg, 0);
+    } catch (err) {
+      this.reject(err, value);
+      return;
+    }
+    if (got === 2) this.m.lateUpdates++;
+    else if (got !== 0) return;
+    else if (msg.type === 'late') {
+      this.m.late++;
+      this.lateOut.push(ts, key, msg.value);
+    } else {
+      this.reject(`a partial of window [${msg.windowStart}, ${msg.windowEnd}) arrived after its allowed lateness, so the merged result misses it`, { key, ...msg });
+    }
+  }
+
+  override watermark(wm: number): void {
+    this.store.advance(wm);
+    this.out.watermark(wm);
+    this.lateOut.watermark(wm);
+  }
+
+  emit(key: unknown, start: number, end: number, acc: unknown, revision: number): void {
+    this.emitTs = end - 1;
+    this.emitKey = key;
+    try { this.logic.results(key, start, end, acc, revision, this.emitValue); } catch (err) { this.reject(err, { key, windowStart: start, windowEnd: end }); }
+  }
+
+  update(key: unknown, start: number, end: number, acc: unknown, value: unknown, side: 0 | 1, revision: number): void {
+    this.emitTs = end - 1;
+    this.emitKey = key;
+    try { this.logic.updates(key, start, end, acc, value, side, revision, this.emitValue); } catch (err) { this.reject(err, value); }
+  }
+
+  /** Number of (window, key) accumulators held, open and retained. */
+  stateSize(): number { return this.store.stateSize(); }
+}
