@@ -1,5 +1,6 @@
-// The fleet suite's app: per-house total load per window, over smart plugs on several gateways.
-// Houses span gateways, so the window runs in the cloud over every gateway's readings.
+// The fleet suite's app: per-house sum of load per window, over smart plugs on several gateways.
+// Houses span gateways and the sum is decomposable, so the planner splits it: a partial sum
+// per house and window at each gateway, merged in the cloud over every gateway's partials.
 import { defineApp, tumbling } from 'sluice';
 
 interface Plug { id: string; ts: number; house: number; w: number }
@@ -9,7 +10,6 @@ export default defineApp('plug-totals', (app, params) => {
     .keyBy((r) => r.house)
     .window(tumbling(params.duration('window', '1s')))
     .sum((r) => r.w)
-    .place('cloud')
     .name('house-totals')
     .sink('house-totals');
 });
