@@ -28,9 +28,15 @@ async function view(name: string, argv: readonly string[], io: Io, help: string,
 
 export const appsCommand = (argv: readonly string[], io: Io) => view('apps', argv, io, APPS_HELP, '/api/apps', (apps: AppView[]) =>
   apps.length === 0 ? 'no apps deployed; deploy one with `sluice deploy app.ts`\n' : table([
-    ['APP', 'VERSION', 'ARTIFACT', 'GATEWAYS', 'SELECTOR', 'CLOUD'],
-    ...apps.map((a) => [a.name, `v${a.version}`, a.hash.slice(0, 12), a.gateways.join(',') || '-', a.selector, a.worker ?? '-']),
-  ]));
+    ['APP', 'VERSION', 'ARTIFACT', 'GATEWAYS', 'SELECTOR', 'CLOUD', 'OPERATORS (edge / split / cloud)'],
+    ...apps.map((a) => [a.name, `v${a.version}`, a.hash.slice(0, 12), a.gateways.join(',') || '-', a.selector, a.worker ?? '-', placementSummary(a)]),
+  ]) + '`sluice plan app.ts` explains where each operator runs and why.\n');
+
+function placementSummary(a: AppView): string {
+  const p = a.placement ?? [];
+  const n = (w: string) => p.filter((o) => o.where === w).length;
+  return p.length === 0 ? '-' : `${n('edge')} / ${n('split')} / ${n('cloud')}`;
+}
 
 export const nodesCommand = (argv: readonly string[], io: Io) => view('nodes', argv, io, NODES_HELP, '/api/nodes', (nodes: NodeRecord[]) =>
   nodes.length === 0 ? 'no nodes yet; start a gateway with `sluice edge`\n' : table([
@@ -40,13 +46,13 @@ export const nodesCommand = (argv: readonly string[], io: Io) => view('nodes', a
   ]));
 
 export const statusCommand = (argv: readonly string[], io: Io) => view('status', argv, io, STATUS_HELP, '/api/status', (s: { nodes: NodeRecord[] }) => {
-  const rows: string[][] = [['NODE', 'STATE', 'APP', 'APP STATE', 'EVENTS IN', 'DEAD LETTERS', 'CHANNEL', 'BACKLOG', 'SENT']];
+  const rows: string[][] = [['NODE', 'STATE', 'APP', 'APP STATE', 'EVENTS IN', 'PER S', 'DEAD LETTERS', 'CHANNEL', 'BACKLOG', 'SENT']];
   for (const n of s.nodes) {
     const apps = n.apps ?? [];
-    if (apps.length === 0) rows.push([n.id, n.online ? 'online' : 'offline', '-', '-', '-', '-', '-', '-', '-']);
+    if (apps.length === 0) rows.push([n.id, n.online ? 'online' : 'offline', '-', '-', '-', '-', '-', '-', '-', '-']);
     for (const a of apps) {
       const channels = Object.entries(a.channels ?? {});
-      const base = [n.id, n.online ? 'online' : 'offline', `${a.app} v${a.version}`, a.state === 'failed' ? `failed: ${a.error ?? ''}` : a.state, String(a.eventsIn ?? '-'), String(a.deadLetters ?? '-')];
+      const base = [n.id, n.online ? 'online' : 'offline', `${a.app} v${a.version}`, a.state === 'failed' ? `failed: ${a.error ?? ''}` : a.state, String(a.eventsIn ?? '-'), String(a.eventsPerSecond ?? '-'), String(a.deadLetters ?? '-')];
       if (channels.length === 0) rows.push([...base, '-', '-', '-']);
       for (const [name, c] of channels) rows.push([...base, name, String(c.backlog), String(c.sent)]);
     }

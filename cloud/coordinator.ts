@@ -3,6 +3,7 @@ import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { ConfigError, describeError, SluiceError } from '../shared/errors.ts';
+import { planApp } from '../shared/planner/index.ts';
 import { artifactHash, loadArtifact } from '../shared/runtime/index.ts';
 import { writeFileAtomically } from '../shared/store/index.ts';
 import {
@@ -106,6 +107,7 @@ export class Coordinator {
       const known = existsSync(path);
       if (!known) await writeFileAtomically(path, req.bytes);
       let name: string;
+      let placement: AppRecord['placement'];
       try {
         const def = await loadArtifact(path, hash);
         name = def.name;
@@ -113,7 +115,8 @@ export class Coordinator {
         if (problem !== undefined || name === 'node' || name === 'artifact') {
           throw new ConfigError('DEPLOY_BAD_NAME', `app name ${JSON.stringify(name)} ${problem ?? 'is reserved'}`, { fix: "rename it in defineApp('name', ...)" });
         }
-        def.graph(params); // validates the graph with these params: mistakes are refused here
+        // Building the graph validates it with these params: mistakes are refused here.
+        placement = planApp(def.graph(params)).operators.map((op) => ({ id: op.id, where: op.where, reason: op.reason }));
       } catch (err) {
         if (!known && !this.hashInUse(hash)) await unlink(path).catch(() => {});
         if (err instanceof SluiceError) throw err;
@@ -126,7 +129,7 @@ export class Coordinator {
         throw new ConfigError('DEPLOY_NO_GATEWAY', `gateway selector "${selector.text}" matches no gateway`, { fix: `start a gateway with \`sluice edge\`, or pick tags or ids that exist: ${existing}` });
       }
       const previous = this.data.apps[name];
-      const record: AppRecord = { name, version: (previous?.version ?? 0) + 1, hash, bytes: req.bytes.length, selector: selector.text, params, deployedAt: Date.now() };
+      const record: AppRecord = { name, version: (previous?.version ?? 0) + 1, hash, bytes: req.bytes.length, selector: selector.text, params, deployedAt: Date.now(), ...(placement ? { placement } : {}) };
       this.data.apps[name] = record;
       this.data.revision++;
       await this.registry.save();

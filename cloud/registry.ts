@@ -26,6 +26,8 @@ export interface AppRecord {
   readonly selector: string;
   readonly params: Readonly<Record<string, string>>;
   readonly deployedAt: number;
+  /** Where each operator runs and why, as the planner decided at deploy. */
+  readonly placement?: readonly { readonly id: string; readonly where: 'edge' | 'cloud' | 'split'; readonly reason: string }[];
 }
 
 export interface RegistryData {

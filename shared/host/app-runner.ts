@@ -48,6 +48,8 @@ export function sinkFile(stateDir: string, sink: string): string {
  * runner.status(); await runner.stop();
  */
 export class AppRunner {
+  private lastIn = 0;
+  private lastAt = performance.now();
   private constructor(
     readonly desired: DesiredApp,
     private readonly run: Run,
@@ -106,7 +108,11 @@ export class AppRunner {
     for (const [name, s] of Object.entries(st.outbound)) channels[name] = { backlog: s.backlog, sent: s.eventsSent, acked: s.ackedSeq, dropped: s.droppedUnsent };
     let eventsIn = 0;
     for (const op of m.operators) if (op.kind === 'source') eventsIn += op.in;
-    return { app: this.desired.app, version: this.desired.version, state: 'running', channels, eventsIn, deadLetters: m.deadLetters };
+    const now = performance.now();
+    const rate = now > this.lastAt ? ((eventsIn - this.lastIn) * 1000) / (now - this.lastAt) : 0;
+    this.lastIn = eventsIn;
+    this.lastAt = now;
+    return { app: this.desired.app, version: this.desired.version, state: 'running', channels, eventsIn, eventsPerSecond: Math.round(rate * 10) / 10, deadLetters: m.deadLetters };
   }
 
   /** A gateway's last-will arrived: its channels stop waiting for it. */

@@ -55,6 +55,8 @@ export interface AppStatus {
   readonly channels?: Readonly<Record<string, { readonly backlog: number; readonly sent: number; readonly acked: number; readonly dropped: number }>>;
   /** Events in per second and totals over the app's operators on this node. */
   readonly eventsIn?: number;
+  /** Events in per second since the node's previous status. */
+  readonly eventsPerSecond?: number;
   readonly deadLetters?: number;
 }
 

@@ -66,11 +66,13 @@ describe('the fleet: one cloud and three gateways, from the bundle', () => {
     gateways.push({ id: 'gw-4', localUrl: gw4.localUrl });
     await statuses.until('gw-4', runs('plug-totals', 1));
     const apps = await sluice(['apps', '--cloud', cloud.httpUrl, '--json']);
-    const [app] = JSON.parse(apps.stdout) as { name: string; gateways: string[]; worker: string }[];
+    const [app] = JSON.parse(apps.stdout) as { name: string; gateways: string[]; worker: string; placement: { id: string; where: string }[] }[];
     expect(app).toMatchObject({ name: 'plug-totals', gateways: ['gw-1', 'gw-2', 'gw-3', 'gw-4'], worker: 'cloud-0' });
+    // The plan made at deploy: the house sum is split into gateway partials and a cloud merge.
+    expect(app!.placement.map((o) => [o.id, o.where])).toEqual([['plugs', 'edge'], ['plugs/keyBy', 'edge'], ['house-totals', 'split'], ['sink:house-totals', 'cloud']]);
     const table = await sluice(['status', '--cloud', cloud.httpUrl]);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/gw-4\s+online\s+plug-totals v1\s+running/);
+    expect(table.stdout).toMatch(/gw-4\s+online\s+plug-totals v1\s+running\s+\d+\s+[\d.]+\s+0\s/);
   }, 60_000);
 
   it('undeploy stops the app on every node and removes its state there', async () => {
