@@ -46,15 +46,15 @@ export const nodesCommand = (argv: readonly string[], io: Io) => view('nodes', a
   ]));
 
 export const statusCommand = (argv: readonly string[], io: Io) => view('status', argv, io, STATUS_HELP, '/api/status', (s: { nodes: NodeRecord[] }) => {
-  const rows: string[][] = [['NODE', 'STATE', 'APP', 'APP STATE', 'EVENTS IN', 'PER S', 'DEAD LETTERS', 'CHANNEL', 'BACKLOG', 'SENT']];
+  const rows: string[][] = [['NODE', 'STATE', 'APP', 'APP STATE', 'EVENTS IN', 'PER S', 'DEAD LETTERS', 'CHANNEL', 'BACKLOG', 'UNDELIVERED', 'SENT']];
   for (const n of s.nodes) {
     const apps = n.apps ?? [];
-    if (apps.length === 0) rows.push([n.id, n.online ? 'online' : 'offline', '-', '-', '-', '-', '-', '-', '-', '-']);
+    if (apps.length === 0) rows.push([n.id, n.online ? 'online' : 'offline', '-', '-', '-', '-', '-', '-', '-', '-', '-']);
     for (const a of apps) {
       const channels = Object.entries(a.channels ?? {});
       const base = [n.id, n.online ? 'online' : 'offline', `${a.app} v${a.version}`, a.state === 'failed' ? `failed: ${a.error ?? ''}` : a.state, String(a.eventsIn ?? '-'), String(a.eventsPerSecond ?? '-'), String(a.deadLetters ?? '-')];
-      if (channels.length === 0) rows.push([...base, '-', '-', '-']);
-      for (const [name, c] of channels) rows.push([...base, name, String(c.backlog), String(c.sent)]);
+      if (channels.length === 0) rows.push([...base, '-', '-', '-', '-']);
+      for (const [name, c] of channels) rows.push([...base, name, String(c.backlog), String(c.undelivered ?? '-'), String(c.sent)]);
     }
   }
   return table(rows);

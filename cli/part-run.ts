@@ -55,6 +55,8 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
       ...(channels.onSourceProgress ? { onSourceProgress: channels.onSourceProgress } : {}),
       onStatus: statusPrinter(io, o.quiet),
     });
+    channels.setFlush(() => run.flushed());
+    if (channels.acksOnDelivery) io.stderr.write(`sluice: inbound events are acked on delivery, so a crash of this part loses open state: ${channels.acksOnDelivery}\n`);
     const onSigint = () => { void run.stop(); };
     process.once('SIGINT', onSigint);
     process.once('SIGTERM', onSigint);

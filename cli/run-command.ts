@@ -13,7 +13,7 @@ import { statusPrinter } from './status.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
   in: { type: 'list', value: 'NAME=PATH|-', help: 'bind source NAME to a file, or - for stdin (repeatable)' },
-  out: { type: 'list', value: 'NAME=PATH|-', help: `bind sink NAME to a file, or - for stdout (repeatable); an app's only sink defaults to stdout; "${DEAD_LETTER}" defaults to stderr` },
+  out: { type: 'list', value: 'NAME=PATH|-', help: `bind sink NAME to a file (with --part, appended to), or - for stdout (repeatable); an app's only sink defaults to stdout; "${DEAD_LETTER}" defaults to stderr` },
   param: { type: 'list', value: 'KEY=VALUE', help: 'an app parameter, read in the app with params.string/number/duration (repeatable)' },
   metrics: { type: 'string', value: 'PATH|-', help: 'write the final per-operator metrics as JSON' },
   part: { type: 'string', value: 'edge|cloud', help: 'run only this part of the app (placed as `sluice plan` shows), linked to the other part over MQTT' },
@@ -64,7 +64,8 @@ export async function runCommand(argv: readonly string[], io: Io): Promise<numbe
     const broker = flags.broker as string | undefined;
     if (!broker) throw new ConfigError('CLI_NO_BROKER', '--part needs --broker URL', { fix: 'start one with `sluice broker` and pass its URL' });
     metrics = await runPart(graph, {
-      part, broker, sources, sinks,
+      // A part keeps its results across restarts: its files are appended to, not replaced.
+      part, broker, sources, sinks: Object.fromEntries(Object.entries(sinks).map(([k, b]) => [k, b.type === 'file' ? { ...b, append: true } : b])),
       producer: flags.producer as string | undefined, stateDir: flags.state as string | undefined,
       username: flags.username as string | undefined, password: flags.password as string | undefined,
       expect: (flags.expect as string | undefined)?.split(',').filter(Boolean),

@@ -36,10 +36,12 @@ export function renderSummary(elapsedMs: number, gateways: readonly GatewayView[
   const out: string[] = [`── ${Math.round(elapsedMs / 1000)} s ──`];
   for (const g of gateways) {
     const a = g.status?.apps?.find((x) => x.app === app);
-    const backlog = Object.values(a?.channels ?? {}).reduce((s, c) => s + c.backlog, 0);
+    const channels = Object.values(a?.channels ?? {});
+    const undelivered = channels.reduce((s, c) => s + (c.undelivered ?? c.backlog), 0);
+    const held = channels.reduce((s, c) => s + c.backlog, 0) - undelivered;
     const link = g.cutSince !== undefined ? `UPLINK CUT ${Math.round((Date.now() - g.cutSince) / 1000)} s` : g.status?.uplink ? 'uplink up' : 'connecting';
     const alerts = lines(join(g.dataDir, 'apps', app, 'sinks', 'alerts.jsonl'));
-    out.push(`  ${g.id.padEnd(5)} ${link.padEnd(16)} readings ${num(a?.eventsIn ?? 0).padStart(7)}   outbox ${num(backlog).padStart(5)} events on disk, not yet acked by the cloud   alerts ${alerts.length}`);
+    out.push(`  ${g.id.padEnd(5)} ${link.padEnd(16)} readings ${num(a?.eventsIn ?? 0).padStart(7)}   outbox ${num(undelivered).padStart(5)} undelivered + ${num(held).padStart(4)} kept until final   alerts ${alerts.length}`);
     for (const l of alerts.slice(-alertsLimit)) {
       const al = JSON.parse(l) as { plug: string; house: number; fromW: number; toW: number; ts: number };
       out.push(`        last alert: ${al.plug} in house ${al.house} jumped ${Math.round(al.fromW)} W -> ${Math.round(al.toW)} W at ${time(al.ts)}`);

@@ -86,6 +86,7 @@ export class AppRunner {
         sinks: { ...sinks, ...channels.sinks },
         onStatus: (e) => o.onStatus?.(o.desired.app, e),
       });
+      channels.setFlush(() => run.flushed());
       return new AppRunner(o.desired, run, channels, sources, streams);
     } catch (err) {
       sources.close();
@@ -104,15 +105,19 @@ export class AppRunner {
   status(): AppStatus {
     const st = this.channels.stats();
     const m = this.run.metrics();
-    const channels: Record<string, { backlog: number; sent: number; acked: number; dropped: number }> = {};
-    for (const [name, s] of Object.entries(st.outbound)) channels[name] = { backlog: s.backlog, sent: s.eventsSent, acked: s.ackedSeq, dropped: s.droppedUnsent };
+    const channels: Record<string, { backlog: number; undelivered: number; sent: number; acked: number; dropped: number }> = {};
+    for (const [name, s] of Object.entries(st.outbound)) channels[name] = { backlog: s.backlog, undelivered: s.undelivered, sent: s.eventsSent, acked: s.ackedSeq, dropped: s.droppedUnsent };
+    const inbound: Record<string, NonNullable<AppStatus['inbound']>[string]> = {};
+    for (const [name, r] of Object.entries(st.inbound)) {
+      inbound[name] = { events: r.events, duplicates: r.duplicates, rejected: r.rejectedFrames, resendRequests: r.resendRequests, fenced: r.fencedFrames, ...(r.lastRejection ? { lastRejection: r.lastRejection } : {}) };
+    }
     let eventsIn = 0;
     for (const op of m.operators) if (op.kind === 'source') eventsIn += op.in;
     const now = performance.now();
     const rate = now > this.lastAt ? ((eventsIn - this.lastIn) * 1000) / (now - this.lastAt) : 0;
     this.lastIn = eventsIn;
     this.lastAt = now;
-    return { app: this.desired.app, version: this.desired.version, state: 'running', channels, eventsIn, eventsPerSecond: Math.round(rate * 10) / 10, deadLetters: m.deadLetters };
+    return { app: this.desired.app, version: this.desired.version, state: 'running', channels, inbound, eventsIn, eventsPerSecond: Math.round(rate * 10) / 10, deadLetters: m.deadLetters };
   }
 
   /** A gateway's last-will arrived: its channels stop waiting for it. */

@@ -5,3 +5,4 @@ export { createChannelReceiver, ChannelReceiver, type ChannelReceiverOptions, ty
 export { bindPartChannels, type PartChannels, type PartChannelsOptions } from './part-bindings.ts';
 export { connectWithBackoff, disconnect, type ConnectOptions } from './connect.ts';
 export { SourcePositions, type Positions } from './positions.ts';
+export { AckGate, resultHorizon } from './ack-gate.ts';

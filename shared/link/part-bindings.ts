@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import type { Graph, Reliability } from '../graph/index.ts';
 import { channelBinding, type ChannelCut, type GraphPart, type SinkBinding, type SourceBinding } from '../runtime/index.ts';
-import { createMemoryLog, openDiskLog, type LogOptions, type OutboxLog } from '../store/index.ts';
+import { createMemoryLog, openDiskLog, readJsonFile, writeFileAtomically, type LogOptions, type OutboxLog } from '../store/index.ts';
+import { AckGate, resultHorizon } from './ack-gate.ts';
 import { createChannelReceiver, type ChannelReceiver, type ChannelReceiverStats } from './receiver.ts';
 import { SourcePositions, type Positions } from './positions.ts';
 import { createChannelSender, type ChannelSender, type ChannelSenderStats } from './sender.ts';
@@ -31,9 +32,15 @@ export interface PartChannels {
   readonly onSourceProgress: ((source: string, lastRecord: number) => void) | undefined;
   /** Why input positions are not kept (and a restart re-reads its input), if they are not. */
   readonly noResumeReason: string | undefined;
+  /** The watermark the inbound channels resumed from (results up to it were final before a restart). */
+  readonly resumeWatermark: number;
+  /** Why inbound events are acked on delivery instead of once their results are written, if so. */
+  readonly acksOnDelivery: string | undefined;
+  /** Tells the channels how to write out the part's results before they ack (pass `run.flushed`). */
+  setFlush(flush: () => Promise<void>): void;
   /** A producer's last-will said it went offline: it stops holding any inbound watermark back. */
   markOffline(producer: string): void;
-  stats(): { outbound: Record<string, ChannelSenderStats & { backlog: number }>; inbound: Record<string, ChannelReceiverStats> };
+  stats(): { outbound: Record<string, ChannelSenderStats & { backlog: number; undelivered: number }>; inbound: Record<string, ChannelReceiverStats> };
   close(): Promise<void>;
 }
 
@@ -85,16 +92,33 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
       },
     };
   }
+  // Inbound events are acked once their results are written (see ack-gate.ts), so a crash of
+  // this process loses nothing its producers have deleted; without a bound on how long results
+  // may change, they are acked on delivery, and the part says so.
+  const horizon = resultHorizon(part.graph);
+  const finalFile = join(opts.stateDir, 'inbound', 'final-watermark.json');
+  const gate = part.inbound.length > 0 && horizon.ms !== Infinity
+    ? new AckGate(horizon.ms, () => Promise.resolve(), (wm) => writeFileAtomically(finalFile, JSON.stringify({ finalWatermark: wm === Infinity ? 'Infinity' : wm })))
+    : undefined;
+  // After a restart the part starts at the watermark its results were final up to: a window
+  // already written is not fired again from the few of its events that arrive again.
+  const resumeWatermark = gate ? await readFinalWatermark(finalFile) : -Infinity;
+  const acksOnDelivery = part.inbound.length > 0 && !gate ? horizon.unbounded : undefined;
   for (const cut of part.inbound) {
     sources[channelBinding(cut)] = {
       type: 'push',
       attach: (into) => new Promise<void>((resolve, reject) => {
         // Closing the channels ends the source too, so a run over a live channel can stop.
         ends.push(resolve);
+        if (resumeWatermark > -Infinity) into.watermark(resumeWatermark);
         const rx = createChannelReceiver({
           client: opts.client, app: part.graph.app, channel: cut.name,
-          onEvents: (_p, events) => into.events(events),
-          onWatermark: (wm) => { into.watermark(wm); if (wm === Infinity) resolve(); },
+          onEvents: (producer, events) => {
+            if (gate) { let max = -Infinity; for (const e of events) if (e.ts > max) max = e.ts; gate.observed(producer, max); }
+            into.events(events);
+          },
+          onWatermark: (wm) => { into.watermark(wm); gate?.watermark(wm); if (wm === Infinity) resolve(); },
+          ...(gate ? { durable: (producer: string, seq: number, ack: () => void) => gate.delivered(producer, seq, ack) } : {}),
           ...(opts.expectProducers ? { expect: opts.expectProducers } : {}),
           ...(opts.idleMs !== undefined ? { idleMs: opts.idleMs } : {}),
         });
@@ -116,12 +140,22 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
     resumeAfter,
     noResumeReason,
     onSourceProgress: noResumeReason ? undefined : (source, record) => { for (const { sender } of senders.values()) sender.markPosition(source, record); },
+    acksOnDelivery,
+    resumeWatermark,
+    setFlush: (flush) => gate?.setFlush(flush),
     markOffline: (producer) => { for (const r of receivers.values()) r.markOffline(producer); },
     stats: () => ({
-      outbound: Object.fromEntries([...senders].map(([name, s]) => [name, { ...s.sender.stats(), backlog: s.log.stats().records }])),
+      outbound: Object.fromEntries([...senders].map(([name, s]) => {
+        const st = s.sender.stats();
+        // The outbox holds what the receiver has not got yet, and what it got but has not made durable.
+        return [name, { ...st, backlog: s.log.stats().records, undelivered: Math.max(0, s.log.durableSeq - Math.max(st.receivedSeq, st.ackedSeq)) }];
+      })),
       inbound: Object.fromEntries([...receivers].map(([name, r]) => [name, r.stats()])),
     }),
     async close() {
+      // Acks the last results allow (all of them at the end of a stream) go out before closing.
+      await gate?.settle();
+      gate?.close();
       for (const r of receivers.values()) r.close();
       for (const end of ends.splice(0)) end();
       for (const { sender, log } of senders.values()) {
@@ -136,4 +170,12 @@ const STATEFUL = new Set(['aggregate', 'join', 'process', 'exec']);
 
 function reliabilityOf(graph: Graph, cut: ChannelCut): Reliability {
   return graph.operators.find((o) => o.id === cut.from)?.reliability ?? graph.reliability;
+}
+
+async function readFinalWatermark(file: string): Promise<number> {
+  const saved = await readJsonFile(file);
+  if (saved === undefined || saved instanceof Error) return -Infinity;
+  const wm = (saved as { finalWatermark?: unknown }).finalWatermark;
+  // A stream that reached its end (+∞) is complete: the next run over this state starts afresh.
+  return typeof wm === 'number' && Number.isFinite(wm) ? wm : -Infinity;
 }

@@ -55,6 +55,8 @@ interface Producer {
   offline: boolean;
   buffer: Map<number, DataFrame>;
   askedFrom: number;
+  /** Highest seq whose results are durable here (acked to the producer as such). */
+  durable: number;
 }
 
 /**
@@ -105,7 +107,7 @@ export class ChannelReceiver {
     for (const id of this.opts.expect ?? []) {
       if (!this.producers.has(id)) {
         // Seq state is learned from its first frame (epoch -1 accepts any epoch).
-        this.producers.set(id, { epoch: -1, contiguous: -1, watermark: -Infinity, lastHeard: now, offline: false, buffer: new Map(), askedFrom: 0 });
+        this.producers.set(id, { epoch: -1, contiguous: -1, watermark: -Infinity, lastHeard: now, offline: false, buffer: new Map(), askedFrom: 0, durable: -1 });
       }
     }
     this.opts.client.on('message', this.onMessage);
@@ -123,10 +125,19 @@ export class ChannelReceiver {
     let p = this.producers.get(f.producer);
     if (p !== undefined && f.epoch < p.epoch) { this.s.fencedFrames++; return; }
     if (p === undefined || f.epoch > p.epoch) {
-      // A producer we know nothing of (or its new epoch): start from what it sends now.
-      const from = p !== undefined && p.contiguous >= 0 ? p.contiguous : f.firstSeq - (f.dropped ?? 0) - 1;
-      p = { epoch: f.epoch, contiguous: from, watermark: p?.watermark ?? -Infinity, lastHeard: 0, offline: false, buffer: new Map(), askedFrom: 0 };
+      // A producer we know nothing of (or its new epoch): start after what it says is durable
+      // (asking for any gap up to this frame), or, from a producer that does not say, from here.
+      const from = p !== undefined && p.contiguous >= 0 ? p.contiguous : f.baseSeq ?? f.firstSeq - (f.dropped ?? 0) - 1;
+      p = { epoch: f.epoch, contiguous: from, watermark: p?.watermark ?? -Infinity, lastHeard: 0, offline: false, buffer: new Map(), askedFrom: 0, durable: f.baseSeq ?? -1 };
       this.producers.set(f.producer, p);
+    }
+    // Everything up to the producer's base is durable at some receiver (an earlier incarnation of
+    // this one, say) and trimmed from its outbox: never wait for it, even if asked for before.
+    if (f.baseSeq !== undefined && f.baseSeq > p.contiguous) {
+      p.contiguous = f.baseSeq;
+      if (f.baseSeq > p.durable) p.durable = f.baseSeq;
+      p.askedFrom = 0;
+      for (const [k, b] of p.buffer) if (b.lastSeq <= p.contiguous) p.buffer.delete(k);
     }
     p.lastHeard = this.clock.now();
     if (p.offline) p.offline = false;
@@ -174,10 +185,18 @@ export class ChannelReceiver {
     return 'advanced';
   }
 
+  /**
+   * Says at once what arrived (so the producer goes on sending), and acks it as durable when
+   * the `durable` hook says its results are (at once without one).
+   */
   private ackWhenDurable(producer: string, p: Producer, seq: number): void {
-    const ack = () => this.send(producer, { type: 'ack', producer, epoch: p.epoch, ackedSeq: seq, watermark: p.watermark });
-    if (this.opts.durable) this.opts.durable(producer, seq, ack);
-    else ack();
+    const ack = (durable: number) => {
+      if (durable > p.durable) p.durable = durable;
+      this.send(producer, { type: 'ack', producer, epoch: p.epoch, ackedSeq: Math.min(p.durable, p.contiguous), receivedSeq: p.contiguous, watermark: p.watermark });
+    };
+    if (!this.opts.durable) { ack(seq); return; }
+    ack(p.durable);
+    if (seq > p.durable) this.opts.durable(producer, seq, () => ack(seq));
   }
 
   private send(producer: string, frame: Parameters<typeof encodeFrame>[0]): void {

@@ -49,10 +49,15 @@ export interface ChannelSenderStats {
   /** Events sent again (after a reconnect, a resend request or an ack timeout). */
   eventsResent: number;
   ackedSeq: number;
+  /** Highest seq the receiver has confirmed receiving (its results may not be durable yet). */
+  receivedSeq: number;
   resendRequests: number;
   appendRetries: number;
   /** Events the outbox dropped by its bound before they were ever sent: lost by declared policy. */
   droppedUnsent: number;
+  /** Faults in the send loop (it is retried); the newest one's message. */
+  sendErrors: number;
+  lastSendError?: string;
 }
 
 /**
@@ -91,6 +96,8 @@ export class ChannelSender implements Collector {
   private readonly marks = new WatermarkMarks();
   private nextSeq: number;
   private acked: number;
+  /** Highest seq the receiver has (maybe not yet durable). */
+  private received: number;
   private inflight: number[] = [];
   private sending = false;
   private again = false;
@@ -123,9 +130,10 @@ export class ChannelSender implements Collector {
     this.bucket = new TokenBucket(opts.maxEventsPerSecond ?? Infinity, this.maxEvents, this.clock);
     const st = this.log.stats();
     this.acked = st.ackedSeq;
+    this.received = st.ackedSeq;
     this.nextSeq = st.ackedSeq + 1;
     this.lastProgress = this.clock.now();
-    this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0, droppedUnsent: 0 };
+    this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, receivedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0, droppedUnsent: 0, sendErrors: 0 };
     this.onMessage = (topic, payload) => { if (topic === this.ackTopic) this.onControl(payload); };
     // After a reconnect nothing in flight can be trusted: resend from the last acked seq, once
     // the ack topic is subscribed again (acks sent before that would be lost: a clean session).
@@ -217,7 +225,11 @@ export class ChannelSender implements Collector {
   private kick(): void {
     if (this.sending) { this.again = true; return; }
     this.sending = true;
-    void this.sendLoop().finally(() => {
+    // A fault here is counted and the loop tried again on the next kick: it never takes the node down.
+    void this.sendLoop().catch((err: unknown) => {
+      this.stats_.sendErrors++;
+      this.stats_.lastSendError = err instanceof Error ? err.message : String(err);
+    }).finally(() => {
       this.sending = false;
       if (this.again) { this.again = false; this.kick(); }
     });
@@ -233,8 +245,12 @@ export class ChannelSender implements Collector {
       }
       const allowed = this.allowance();
       if (allowed === 0) return;
-      const records = await this.log.read(this.nextSeq, allowed, this.maxBytes);
-      if (records.length === 0) return;
+      const read = await this.log.read(this.nextSeq, allowed, this.maxBytes);
+      if (read.length === 0) return;
+      // An ack may have moved on while the read ran: what is acked is not sent again.
+      const records = read.filter((r) => r.seq > this.acked);
+      if (this.nextSeq <= this.acked) this.nextSeq = this.acked + 1;
+      if (records.length === 0) continue;
       // One frame per contiguous run; a jump in seqs is records the outbox dropped by policy.
       const first = records[0]!.seq;
       const dropped = first > this.nextSeq ? first - this.nextSeq : 0;
@@ -251,7 +267,7 @@ export class ChannelSender implements Collector {
       }
       const frame: DataFrame = {
         type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: first, lastSeq: last,
-        watermark: this.marks.at(last), events, ...(dropped > 0 ? { dropped } : {}),
+        watermark: this.marks.at(last), events, ...(dropped > 0 ? { dropped } : {}), baseSeq: Math.min(this.acked, first - dropped - 1),
       };
       if (first <= this.stats_.ackedSeq || first < this.highestSent) this.stats_.eventsResent += events.length;
       this.bucket.spend(events.length);
@@ -274,7 +290,7 @@ export class ChannelSender implements Collector {
   }
 
   private publishWatermark(wm: number): void {
-    this.publish({ type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: this.nextSeq, lastSeq: this.nextSeq - 1, watermark: wm, events: [] });
+    this.publish({ type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: this.nextSeq, lastSeq: this.nextSeq - 1, watermark: wm, events: [], baseSeq: Math.min(this.acked, this.nextSeq - 1) });
   }
 
   private publish(frame: DataFrame): void {
@@ -287,7 +303,7 @@ export class ChannelSender implements Collector {
   private onControl(payload: Buffer): void {
     const r = decodeFrame(payload);
     if (!r.ok || r.frame.producer !== this.producer || r.frame.epoch !== this.epoch) return;
-    if (r.frame.type === 'ack') this.onAck(r.frame.ackedSeq, r.frame.watermark);
+    if (r.frame.type === 'ack') this.onAck(r.frame.ackedSeq, r.frame.watermark, r.frame.receivedSeq);
     else if (r.frame.type === 'resend') {
       this.stats_.resendRequests++;
       this.rewind(r.frame.fromSeq, true);
@@ -295,16 +311,29 @@ export class ChannelSender implements Collector {
     }
   }
 
-  private onAck(seq: number, watermark: number | undefined): void {
+  /**
+   * An ack: `received` (or `seq`, from a receiver that sends only one) frees in-flight slots, so
+   * sending goes on while the receiver makes results durable; only `seq` trims the outbox.
+   */
+  private onAck(seq: number, watermark: number | undefined, received: number | undefined): void {
     if (watermark !== undefined && watermark > this.ackedWatermark) {
       this.ackedWatermark = watermark;
       this.wakeWaiters();
+    }
+    const arrived = Math.max(seq, received ?? seq);
+    if (arrived > this.received) {
+      this.received = arrived;
+      if (arrived > this.stats_.receivedSeq) this.stats_.receivedSeq = arrived;
+      // What the receiver has (a restarted sender learns it from the first ack) is not sent again.
+      if (this.nextSeq <= arrived) this.nextSeq = arrived + 1;
+      this.lastProgress = this.clock.now();
+      this.inflight = this.inflight.filter((s) => s > arrived);
+      this.kick();
     }
     if (seq <= this.acked) return;
     this.acked = seq;
     this.stats_.ackedSeq = seq;
     this.lastProgress = this.clock.now();
-    this.inflight = this.inflight.filter((s) => s > seq);
     this.marks.dropUpTo(seq);
     this.wakeWaiters();
     // Positions of what is acked are saved before the log forgets those records.
@@ -318,6 +347,7 @@ export class ChannelSender implements Collector {
     const target = Math.max(from, this.acked + 1);
     if (onlyBack && target >= this.nextSeq) return;
     this.nextSeq = target;
+    this.received = Math.min(this.received, target - 1);
     this.inflight = [];
     this.lastProgress = this.clock.now();
   }

@@ -9,6 +9,8 @@ export interface SinkTarget {
   watermark?(wm: number): void;
   /** Called at the final watermark; resolves when everything is written. */
   end(): Promise<void>;
+  /** Resolves once everything written so far has left this process (is in a file or a durable outbox). */
+  flushed?(): Promise<void>;
 }
 
 export class SinkOp extends Operator {

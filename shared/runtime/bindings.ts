@@ -21,7 +21,8 @@ export interface PushTarget {
 
 /** Where a named sink (or the dead-letter stream) writes. */
 export type SinkBinding =
-  | { readonly type: 'file'; readonly path: string }
+  /** A JSON-lines file, replaced — or, with `append`, added to (a part restarted after a crash). */
+  | { readonly type: 'file'; readonly path: string; readonly append?: boolean }
   | { readonly type: 'stdout' }
   | { readonly type: 'stderr' }
   | { readonly type: 'stream'; readonly stream: Writable }

@@ -10,6 +10,8 @@ export class JsonLinesWriter implements SinkTarget {
   private scheduled = false;
   private held = false;
   private ended: Promise<void> | undefined;
+  /** Resolves when the stream has taken every line written so far. */
+  private lastWrite: Promise<void> = Promise.resolve();
   /** Values that could not be written as JSON (reported to the dead-letter stream). */
   unwritable = 0;
 
@@ -44,7 +46,10 @@ export class JsonLinesWriter implements SinkTarget {
     if (this.buf.length === 0) return;
     const text = this.buf.join('\n') + '\n';
     this.buf = [];
-    if (!this.stream.write(text) && !this.held) {
+    let done!: () => void;
+    this.lastWrite = new Promise<void>((resolve) => { done = resolve; });
+    // The callback comes after this chunk (and every one before it) was handed to the file.
+    if (!this.stream.write(text, () => done()) && !this.held) {
       this.held = true;
       this.gate.hold(this.who);
     }
@@ -55,6 +60,12 @@ export class JsonLinesWriter implements SinkTarget {
       this.held = false;
       this.gate.release(this.who);
     }
+  }
+
+  /** Resolves once every line written so far has been handed to the stream's file or pipe. */
+  flushed(): Promise<void> {
+    this.flush();
+    return this.lastWrite;
   }
 
   end(): Promise<void> {

@@ -42,6 +42,11 @@ export interface Run {
   metrics(): MetricsSnapshot;
   /** Stops reading, stops child processes, and resolves `done`. */
   stop(): Promise<RunSummary>;
+  /**
+   * Resolves once every result produced so far has left the process: sink files written (to the
+   * operating system, so they survive a crash of this process) and channel outboxes durable.
+   */
+  flushed(): Promise<void>;
 }
 
 /**
@@ -76,16 +81,22 @@ export function startRun(graph: Graph, opts: RunOptions): Run {
   const makeTarget = (who: string, b: SinkBinding): SinkTarget => {
     if (b.type === 'target') return b.target;
     if (b.type === 'collect') return { write: (ts, key, value) => b.onEvent(value, ts, key), watermark: b.onWatermark, end: () => Promise.resolve() };
-    const stream = b.type === 'file' ? createWriteStream(b.path) : b.type === 'stdout' ? process.stdout : b.type === 'stderr' ? process.stderr : b.stream;
+    const stream = b.type === 'file' ? createWriteStream(b.path, { flags: b.append ? 'a' : 'w' }) : b.type === 'stdout' ? process.stdout : b.type === 'stderr' ? process.stderr : b.stream;
     const w = new JsonLinesWriter(stream, gate, who, b.type === 'file', (payload, reason) => ctx.deadLetter({ op: who, reason, payload }));
     writers.push(w);
     return w;
   };
   const deadTarget = makeTarget(DEAD_LETTER, opts.sinks[DEAD_LETTER] ?? { type: 'stderr' });
   const targets = new Map<string, () => SinkTarget>();
+  const flushers: SinkTarget[] = [];
   const sinkTarget = (name: string): SinkTarget => {
     let t = targets.get(name);
-    if (!t) { t = sharedTarget(makeTarget(`sink:${name}`, opts.sinks[name]!), sinkInstances(graph, name)); targets.set(name, t); }
+    if (!t) {
+      const target = makeTarget(`sink:${name}`, opts.sinks[name]!);
+      if (target.flushed) flushers.push(target);
+      t = sharedTarget(target, sinkInstances(graph, name));
+      targets.set(name, t);
+    }
     return t();
   };
   const fragment = buildFragment(graph, ctx, sinkTarget);
@@ -140,6 +151,9 @@ export function startRun(graph: Graph, opts: RunOptions): Run {
   return {
     done,
     metrics,
+    async flushed() {
+      await Promise.all([...writers.map((w) => w.flushed()), ...flushers.map((t) => t.flushed!())]);
+    },
     async stop() {
       stopping = true;
       for (const op of fragment.all) op.close();
@@ -163,6 +177,7 @@ function sharedTarget(t: SinkTarget, instances: number): () => SinkTarget {
     const i = marks.push(-Infinity) - 1;
     return {
       write: (ts, key, value) => t.write(ts, key, value),
+      ...(t.flushed ? { flushed: () => t.flushed!() } : {}),
       watermark: (wm) => {
         if (!t.watermark || wm <= marks[i]!) return;
         marks[i] = wm;

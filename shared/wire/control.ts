@@ -51,8 +51,13 @@ export interface AppStatus {
   readonly version: number;
   readonly state: 'fetching' | 'running' | 'failed';
   readonly error?: string;
-  /** Outbound channels: events waiting in the outbox (not yet acked end to end), and totals. */
-  readonly channels?: Readonly<Record<string, { readonly backlog: number; readonly sent: number; readonly acked: number; readonly dropped: number }>>;
+  /**
+   * Outbound channels: `backlog` events in the outbox (not yet acked as durable by the cloud),
+   * of which `undelivered` the cloud has not received yet; totals sent, acked and dropped.
+   */
+  readonly channels?: Readonly<Record<string, { readonly backlog: number; readonly undelivered?: number; readonly sent: number; readonly acked: number; readonly dropped: number }>>;
+  /** Inbound channels: events taken, duplicates dropped, frames refused (with the newest reason), resends asked. */
+  readonly inbound?: Readonly<Record<string, { readonly events: number; readonly duplicates: number; readonly rejected: number; readonly lastRejection?: string; readonly resendRequests: number; readonly fenced: number }>>;
   /** Events in per second and totals over the app's operators on this node. */
   readonly eventsIn?: number;
   /** Events in per second since the node's previous status. */

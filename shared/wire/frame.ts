@@ -5,8 +5,8 @@
  *
  * Wire layout (version 1), a CBOR map with text keys, so a frame dumped from a topic reads
  * itself:
- *   data   { v: 1, type: 'data', producer, epoch, firstSeq, lastSeq, watermark, events }
- *   ack    { v: 1, type: 'ack', producer, epoch, ackedSeq, watermark? }
+ *   data   { v: 1, type: 'data', producer, epoch, firstSeq, lastSeq, watermark, events, baseSeq? }
+ *   ack    { v: 1, type: 'ack', producer, epoch, ackedSeq, receivedSeq?, watermark? }
  *   resend { v: 1, type: 'resend', producer, epoch, fromSeq, toSeq }
  * `events` is one flat array `[ts0, key0, value0, ts1, key1, value1, ...]`, CBOR `undefined`
  * standing for "no key": one array instead of one map per event keeps frames small and fast.
@@ -42,14 +42,24 @@ export interface DataFrame {
    * `firstSeq - dropped .. firstSeq - 1` will never come, so a receiver must not wait for them.
    */
   readonly dropped?: number;
+  /**
+   * The producer's durable ack: everything up to `baseSeq` is safe at a receiver. A receiver that
+   * knows nothing of this producer (new, or restarted) starts after it and asks for any gap.
+   */
+  readonly baseSeq?: number;
 }
 
-/** Receiver -> sender: every seq up to and including `ackedSeq` is durable (-1: none yet). */
+/**
+ * Receiver -> sender: every seq up to and including `ackedSeq` is durable (-1: none yet), so the
+ * sender may delete it; everything up to `receivedSeq` (>= ackedSeq) has arrived, so the sender
+ * may send more while the results of what arrived are still being made durable.
+ */
 export interface AckFrame {
   readonly type: 'ack';
   readonly producer: string;
   readonly epoch: number;
   readonly ackedSeq: number;
+  readonly receivedSeq?: number;
   /** The producer's watermark as the receiver holds it, so a sender knows its end (+∞) arrived. */
   readonly watermark?: number;
 }
@@ -195,11 +205,13 @@ function toWire(frame: Frame): Record<string, unknown> {
         v: FRAME_VERSION, type: 'data', producer: frame.producer, epoch: frame.epoch,
         firstSeq: frame.firstSeq, lastSeq: frame.lastSeq, watermark: frame.watermark, events: flat,
         ...(frame.dropped ? { dropped: frame.dropped } : {}),
+        ...(frame.baseSeq !== undefined ? { baseSeq: frame.baseSeq } : {}),
       };
     }
     case 'ack':
       return {
         v: FRAME_VERSION, type: 'ack', producer: frame.producer, epoch: frame.epoch, ackedSeq: frame.ackedSeq,
+        ...(frame.receivedSeq !== undefined ? { receivedSeq: frame.receivedSeq } : {}),
         ...(frame.watermark !== undefined ? { watermark: frame.watermark } : {}),
       };
     case 'resend':
@@ -239,10 +251,12 @@ function fromWire(raw: unknown, limits: FrameLimits): DecodeFrameResult {
       firstSeq: m['firstSeq'] as number, lastSeq: m['lastSeq'] as number,
       watermark: m['watermark'] as number, events,
       ...(m['dropped'] !== undefined ? { dropped: m['dropped'] as number } : {}),
+      ...(m['baseSeq'] !== undefined ? { baseSeq: m['baseSeq'] as number } : {}),
     };
   } else if (type === 'ack') {
     frame = {
       type: 'ack', producer: m['producer'] as string, epoch: m['epoch'] as number, ackedSeq: m['ackedSeq'] as number,
+      ...(m['receivedSeq'] !== undefined ? { receivedSeq: m['receivedSeq'] as number } : {}),
       ...(m['watermark'] !== undefined ? { watermark: m['watermark'] as number } : {}),
     };
   } else if (type === 'resend') {
@@ -284,6 +298,11 @@ function checkFrame(frame: Frame, limits: FrameLimits, checkEvents: boolean): st
         if (d !== undefined) return d;
         if (frame.dropped > frame.firstSeq) return `field "dropped" (${frame.dropped}) reaches below seq 0`;
       }
+      if (frame.baseSeq !== undefined) {
+        const b = checkInt('baseSeq', frame.baseSeq, 0);
+        if (b !== undefined) return b;
+        if (frame.baseSeq >= frame.firstSeq - (frame.dropped ?? 0) && frame.lastSeq >= frame.firstSeq) return `field "baseSeq" (${frame.baseSeq}) is not below the frame's first seq ${frame.firstSeq}`;
+      }
       if (checkEvents) {
         for (let i = 0; i < events.length; i++) {
           const e = events[i] as FrameEvent | undefined;
@@ -296,6 +315,11 @@ function checkFrame(frame: Frame, limits: FrameLimits, checkEvents: boolean): st
     case 'ack':
       if (frame.watermark !== undefined && (typeof frame.watermark !== 'number' || Number.isNaN(frame.watermark))) {
         return `field "watermark" must be a number (±Infinity allowed), got ${describe(frame.watermark)}`;
+      }
+      if (frame.receivedSeq !== undefined) {
+        const r = checkInt('receivedSeq', frame.receivedSeq, -1);
+        if (r !== undefined) return r;
+        if (frame.receivedSeq < frame.ackedSeq) return `field "receivedSeq" (${frame.receivedSeq}) is below "ackedSeq" (${frame.ackedSeq})`;
       }
       return checkInt('ackedSeq', frame.ackedSeq, -1);
     case 'resend': {

@@ -1,7 +1,7 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { ensureBundle, sluice } from '../support/bundle.ts';
 import { createFaultProxy } from '../support/fault-proxy.ts';
 import { fleetProcesses, runs, watchStatuses } from './fleet-processes.ts';
@@ -18,9 +18,14 @@ describe('redeploying a new version while a gateway holds a backlog', () => {
     ensureBundle();
     const cloud = await procs.cloud(join(dir, 'cloud'));
     const proxy = await createFaultProxy({ target: { host: '127.0.0.1', port: cloud.mqttPort } });
+    const statuses = await watchStatuses(cloud.mqttUrl);
     try {
-      const statuses = await watchStatuses(cloud.mqttUrl);
       const gw = await procs.edge('gw-1', proxy.url, join(dir, 'gw-1'));
+      onTestFailed(() => {
+        const file = join(dir, 'cloud', 'worker', 'apps', 'plug-log', 'sinks', 'log.jsonl');
+        const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+        console.error(`logged ${lines} lines\ngw-1 status: ${JSON.stringify(statuses.latest('gw-1')?.apps)}\ncloud-0 status: ${JSON.stringify(statuses.latest('cloud-0')?.apps)}\ngw-1:\n${gw.proc.stderr()}\ncloud:\n${cloud.proc.stderr()}`);
+      });
       await Promise.all(['gw-1', 'cloud-0'].map((id) => statuses.until(id, (s) => s.online)));
       const deploy = (tag: string) => sluice(['deploy', 'test/fleet/plug-log.ts', '--cloud', cloud.httpUrl, '--param', `tag=${tag}`]);
       expect((await deploy('v1')).code).toBe(0);
@@ -41,6 +46,7 @@ describe('redeploying a new version while a gateway holds a backlog', () => {
       const id = (r: { id: string; seq: number; ts: number }) => `${r.id}|${r.seq}|${r.ts}`;
       const all = [...live, ...buffered, ...after];
       const logged = await untilFile(file, () => {
+        if (!existsSync(file)) return undefined;
         const rows = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Logged);
         const seen = new Map(rows.map((r) => [id(r), r]));
         return all.every((r) => seen.has(id(r))) ? seen : undefined;
@@ -49,8 +55,8 @@ describe('redeploying a new version while a gateway holds a backlog', () => {
       expect(all.filter((r: PlugReading) => !logged.has(id(r)))).toEqual([]);
       expect(after.every((r) => logged.get(id(r))!.tag === 'v2')).toBe(true);
       expect(gw.proc.stderr()).toMatch(/app plug-log v2 running/);
-      await statuses.close();
     } finally {
+      await statuses.close();
       await proxy.close();
     }
   }, 120_000);

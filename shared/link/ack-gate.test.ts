@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { defineApp, session, sliding, tumbling } from '../dsl/index.ts';
+import { AckGate, resultHorizon } from './ack-gate.ts';
+
+const graph = (build: Parameters<typeof defineApp>[1]) => defineApp('t', build).graph();
+
+describe('resultHorizon: how long results of an event may still change', () => {
+  it('is 0 with no state, the longest window plus lateness with windows, unbounded otherwise', () => {
+    expect(resultHorizon(graph((a) => { a.source('in').map((v) => v).sink('o'); })).ms).toBe(0);
+    expect(resultHorizon(graph((a) => {
+      const s = a.source<{ t: number; v: number }>('in', { eventTime: 't' }).keyBy((r) => r.t);
+      s.window(tumbling('10s'), { allowedLateness: '5s' }).sum((r) => r.v).sink('a');
+      s.window(sliding('30s', '10s')).count().sink('b');
+    })).ms).toBe(30_000);
+    const sessions = resultHorizon(graph((a) => { a.source<{ t: number }>('in', { eventTime: 't' }).keyBy((r) => r.t).window(session('5s')).count().name('s').sink('o'); }));
+    expect(sessions.ms).toBe(Infinity);
+    expect(sessions.unbounded).toMatch(/operator "s" uses session windows/);
+    const proc = resultHorizon(graph((a) => { a.source('in').keyBy((r) => r).process({ onEvent: () => {} }).name('p').sink('o'); }));
+    expect(proc.unbounded).toMatch(/operator "p" \(process\)/);
+  });
+});
+
+describe('AckGate', () => {
+  const setup = (horizon: number, hold = true) => {
+    const log: string[] = [];
+    let release!: () => void;
+    let flushes = 0;
+    const gate = new AckGate(horizon, () => { flushes++; log.push('flush'); return hold ? new Promise<void>((r) => { release = r; }) : Promise.resolve(); },
+      async (wm) => { log.push(`persist ${wm}`); }, 0);
+    const ack = (name: string) => () => { log.push(`ack ${name}`); };
+    return { gate, log, ack, flush: () => release(), flushes: () => flushes };
+  };
+  const turn = () => new Promise((r) => setImmediate(r));
+
+  it('acks an event only after the watermark passes its time by the horizon, its results are written and the watermark saved', async () => {
+    const { gate, log, ack, flush } = setup(10);
+    gate.observed('p', 5);
+    gate.delivered('p', 1, ack('p1'));
+    await turn(); flush(); await turn();
+    expect(log.filter((l) => l.startsWith('ack'))).toEqual([]); // watermark -inf: not final
+    gate.watermark(14);
+    await turn(); flush(); await turn();
+    expect(log.filter((l) => l.startsWith('ack'))).toEqual([]); // 5 + 10 > 14
+    gate.watermark(15);
+    await turn(); flush(); await turn(); await turn();
+    const i = log.lastIndexOf('flush');
+    expect(log.slice(i)).toEqual(['flush', 'persist 15', 'ack p1']);
+  });
+
+  it('releases per producer only an unbroken prefix in seq order (acks are cumulative)', async () => {
+    const { gate, log, ack } = setup(10, false);
+    gate.observed('p', 100); gate.delivered('p', 1, ack('p1'));
+    gate.observed('p', 3); gate.delivered('p', 2, ack('p2')); // its max so far is still 100
+    gate.observed('q', 1); gate.delivered('q', 1, ack('q1'));
+    gate.watermark(50);
+    await gate.settle();
+    expect(log.filter((l) => l.startsWith('ack'))).toEqual(['ack q1']);
+    gate.watermark(110);
+    await gate.settle();
+    expect(log.filter((l) => l.startsWith('ack'))).toEqual(['ack q1', 'ack p2']);
+  });
+
+  it('with no state (horizon 0) acks as soon as the results are written; settle() releases what it can', async () => {
+    const { gate, log, ack, flush } = setup(0);
+    gate.observed('p', 1); gate.delivered('p', 7, ack('p7'));
+    const settled = gate.settle();
+    await turn(); flush();
+    await settled;
+    expect(log).toEqual(['flush', 'ack p7']);
+    expect(gate.waiting).toBe(0);
+  });
+});
