@@ -35,7 +35,9 @@ type Report = Record<string, unknown> & { type: string };
 
 /** Starts the edge process; resolves its 'idle' and 'done' reports. */
 function edge(args: readonly string[]): { idle: Promise<Report>; done: Promise<Report> } {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--edge', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_EDGE_NODE_OPTIONS, e.g. '--cpu-prof', profiles the edge process alone.
+  const nodeArgs = (process.env.BENCH_EDGE_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), '--edge', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines = createInterface({ input: child.stdout });
   let idle!: (r: Report) => void;
   let done!: (r: Report) => void;
@@ -96,6 +98,12 @@ async function main(): Promise<void> {
   const broker = await startBroker();
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-link-'));
   try {
+    if (process.env.BENCH_LAT_RATE !== undefined && process.env.BENCH_ONLY === 'latency') {
+      // Only the latency phase, at a given rate: for finding what sets it.
+      const lat = await latency(broker.url, dir, Number(process.env.BENCH_LAT_RATE), 5);
+      console.log(`  added latency at ${process.env.BENCH_LAT_RATE} events/s (${lat.n} events): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms`);
+      return;
+    }
     const raw = await rawBaseline(broker.url);
     const live = await channel(broker.url, dir, 'live', N);
     const replay = await channel(broker.url, dir, 'outage', BACKLOG);

@@ -54,7 +54,9 @@ async function raw(url: string, n: number): Promise<void> {
 
 async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: string, a: number, b: number): Promise<void> {
   const tx = await connect(url, `tx-${mode}`);
-  const log = await openDiskLog(join(dir, mode), { maxBytes: 1 << 30 });
+  // BENCH_GROUP_COMMIT_MS sets the outbox's group commit bound (default 5 ms).
+  const groupCommitMs = process.env.BENCH_GROUP_COMMIT_MS === undefined ? {} : { groupCommitMs: Number(process.env.BENCH_GROUP_COMMIT_MS) };
+  const log = await openDiskLog(join(dir, mode), { maxBytes: 1 << 30, ...groupCommitMs });
   if (mode === 'outage') tx.end(true);
   const sender = createChannelSender({
     client: tx, app: 'bench', channel: mode, producer: 'gw', log,

@@ -5,6 +5,7 @@ import type { Collector } from '../ops/index.ts';
 import type { OutboxLog } from '../store/index.ts';
 import { channelAckTopic, channelDataTopic, decodeFrame, encodeDataFrame, type EncodedDataFrame } from '../wire/index.ts';
 import type { SourcePositions } from './positions.ts';
+import { keepNoDelay } from './no-delay.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { WatermarkMarks } from './watermark-marks.ts';
 
@@ -108,6 +109,7 @@ export class ChannelSender implements Collector {
   private readonly stats_: ChannelSenderStats;
   private readonly onMessage: (topic: string, payload: Buffer) => void;
   private readonly onConnect: () => void;
+  private readonly stopNoDelay: () => void;
 
   constructor(private readonly opts: ChannelSenderOptions) {
     this.client = opts.client;
@@ -135,6 +137,7 @@ export class ChannelSender implements Collector {
       this.rewind(this.acked + 1, false);
       void this.client.subscribeAsync(this.ackTopic, { qos: 1 }).catch(() => {}).then(() => this.kick());
     };
+    this.stopNoDelay = keepNoDelay(this.client);
     this.client.on('message', this.onMessage);
     this.client.on('connect', this.onConnect);
     if (this.client.connected) this.onConnect();
@@ -383,6 +386,7 @@ export class ChannelSender implements Collector {
     if (this.rateTimer !== undefined) this.clock.clearTimeout(this.rateTimer);
     this.client.removeListener('message', this.onMessage);
     this.client.removeListener('connect', this.onConnect);
+    this.stopNoDelay();
     for (const w of this.ackWaiters) w.resolve();
     this.ackWaiters = [];
   }
