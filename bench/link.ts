@@ -89,7 +89,7 @@ async function latency(url: string, dir: string, rate: number, seconds: number) 
   rx.close(); await rxClient.endAsync();
   lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
-  return { p50: q(0.5), p99: q(0.99), n: lat.length, cpuMs: r.cpuMs as number, peak: r.peak as number };
+  return { p50: q(0.5), p99: q(0.99), n: lat.length, cpuMs: r.cpuMs as number, peak: r.peak as number, durable: `push -> durable in the outbox p50 ${(r.durableP50 as number).toFixed(2)} ms, p99 ${(r.durableP99 as number).toFixed(2)} ms` };
 }
 
 const cores = (cpuMs: number, ms: number): string => (cpuMs / ms).toFixed(2);
@@ -101,7 +101,14 @@ async function main(): Promise<void> {
     if (process.env.BENCH_LAT_RATE !== undefined && process.env.BENCH_ONLY === 'latency') {
       // Only the latency phase, at a given rate: for finding what sets it.
       const lat = await latency(broker.url, dir, Number(process.env.BENCH_LAT_RATE), 5);
-      console.log(`  added latency at ${process.env.BENCH_LAT_RATE} events/s (${lat.n} events): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms`);
+      console.log(`  added latency at ${process.env.BENCH_LAT_RATE} events/s (${lat.n} events): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms; ${lat.durable}`);
+      return;
+    }
+    if (process.env.BENCH_ONLY === 'replay' || process.env.BENCH_ONLY === 'live') {
+      // One channel phase alone, e.g. to profile the edge: BENCH_EDGE_NODE_OPTIONS=--cpu-prof.
+      const only = process.env.BENCH_ONLY === 'live' ? await channel(broker.url, dir, 'live', N) : await channel(broker.url, dir, 'outage', BACKLOG);
+      const events = process.env.BENCH_ONLY === 'live' ? N : BACKLOG;
+      console.log(`  ${process.env.BENCH_ONLY}: ${(only.rate / 1000).toFixed(1)} k events/s, edge used ${cores(only.cpuMs, only.ms)} cores: ${((events * 1000) / only.cpuMs / 1000).toFixed(0)} k events per edge CPU-second`);
       return;
     }
     const raw = await rawBaseline(broker.url);
@@ -114,7 +121,7 @@ async function main(): Promise<void> {
     console.log(`  raw mqtt.js, 1 event per QoS 1 message      ${(raw.rate / 1000).toFixed(1)} k events/s  (edge process used ${cores(raw.cpuMs, rawMs)} cores)`);
     console.log(`  sluice channel, disk outbox, e2e acks       ${(live.rate / 1000).toFixed(1)} k events/s  (${(live.rate / raw.rate).toFixed(1)}x raw; edge process used ${cores(live.cpuMs, live.ms)} cores: ${((N * 1000) / live.cpuMs / 1000).toFixed(0)} k events per edge CPU-second)`);
     console.log(`  replay of a ${BACKLOG.toLocaleString()}-event backlog after an outage  ${(replay.rate / 1000).toFixed(1)} k events/s  (${(replay.rate / live.rate).toFixed(1)}x the steady rate; appended at ${(replay.appendRate / 1000).toFixed(0)} k/s; edge used ${cores(replay.cpuMs, replay.ms)} cores)`);
-    console.log(`  added latency at half the channel's max (${(half / 1000).toFixed(0)} k events/s, ${lat.n} events): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms  (edge used ${cores(lat.cpuMs, 5000)} cores)`);
+    console.log(`  added latency at half the channel's max (${(half / 1000).toFixed(0)} k events/s, ${lat.n} events): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms  (edge used ${cores(lat.cpuMs, 5000)} cores; ${lat.durable})`);
     console.log(`  edge (sender-only) process RSS: idle ${live.idleRss} MB (raw mqtt.js publisher idle ${raw.idleRss} MB), peak under load ${live.peak} MB, at half rate ${lat.peak} MB`);
     console.log(`  during the outage, every 10% of the backlog: ${replay.outageRss.join(' ')} MB; peak appending+draining ${replay.peak} MB`);
   } finally {

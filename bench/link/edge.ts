@@ -66,14 +66,23 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
   const cpu0 = process.cpuUsage();
   const t0 = wallNow();
   const outageRss: number[] = [];
+  const durableLat: number[] = [];
   const { peak } = await peakRss(async () => {
     if (mode === 'paced') {
       const total = a * b;
+      // Push -> durable in the outbox, the part of the added latency the disk sets.
+      const pushedAt = new Float64Array(total + 1);
+      let seen = 0;
+      log.subscribe((ev) => {
+        if (ev.type !== 'durable') return;
+        const now = wallNow();
+        for (; seen < ev.seq && seen < total; seen++) durableLat.push(now - pushedAt[seen + 1]!);
+      });
       const start = performance.now();
       for (let i = 0; i < total;) {
         // Paced by the clock: ~1 ms ticks, each sending its share.
         const due = Math.floor(((performance.now() - start) * a) / 1000);
-        for (; i < Math.min(due, total); i++) sender.push(wallNow(), undefined, { ...payload, seq: i });
+        for (; i < Math.min(due, total); i++) { const now = wallNow(); pushedAt[i + 1] = now; sender.push(now, undefined, { ...payload, seq: i }); }
         await new Promise((r) => setTimeout(r, 1));
       }
       return;
@@ -96,7 +105,9 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
   }
   const { peak: drainPeak } = await peakRss(() => sender.drained());
   const t2 = wallNow();
-  report({ type: 'done', t0: t1, t2, appendedMs, cpuMs: cpuMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
+  durableLat.sort((x, y) => x - y);
+  const dq = (p: number): number | undefined => durableLat[Math.floor(p * durableLat.length)];
+  report({ type: 'done', t0: t1, t2, durableP50: dq(0.5), durableP99: dq(0.99), appendedMs, cpuMs: cpuMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
   await sender.close(); await log.close(); tx.end(true);
 }
 
