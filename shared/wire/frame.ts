@@ -102,12 +102,15 @@ export function encodeFrame(frame: Frame, limits?: FrameLimits): Uint8Array {
   if (problem !== undefined) throw invalidFrame(frame, problem);
   if (frame.type === 'data') {
     const { events, ...header } = frame;
-    const items = new Array<Uint8Array>(events.length);
+    const triples = new Array<unknown>(events.length);
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
-      items[i] = codec.encode([e.ts, e.key, e.value]);
+      triples[i] = [e.ts, e.key, e.value];
     }
-    return sized(frame, writeDataFrame(header, items), limits);
+    // One encoder call for all: a CBOR array is its head followed by its items back to back,
+    // so the items are the array's bytes after the head (one call is ~2x faster than n calls).
+    const array = codec.encode(triples);
+    return sized(frame, writeDataFrame(header, [array.subarray(arrayHeadBytes(array))]), limits);
   }
   return sized(frame, codec.encode(toWire(frame)), limits);
 }
@@ -150,6 +153,14 @@ function sized(frame: { readonly producer: unknown }, bytes: Uint8Array, limits:
 }
 
 const ITEMS_KEY = codec.encode('items');
+
+/** Bytes of the head of the CBOR array at the start of `bytes` (RFC 8949 §3: 1 + 0/1/2/4/8). */
+function arrayHeadBytes(bytes: Uint8Array): number {
+  const head = bytes[0]!;
+  if (head >> 5 !== 4) throw new Error(`unexpected CBOR head 0x${head.toString(16)} for an array from the encoder`);
+  const info = head & 0x1f;
+  return info < 24 ? 1 : info === 24 ? 2 : info === 25 ? 3 : info === 26 ? 5 : 9;
+}
 
 /**
  * Writes the header map with one more entry, `items`: a byte string of the items back to
