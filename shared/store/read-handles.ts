@@ -19,6 +19,7 @@ export interface ReadHandle {
 /** The open read handles of one log, at most `max` of them. */
 export class ReadHandles {
   private readonly open = new Map<Segment, ReadHandle>();
+  private closed = false;
 
   constructor(private readonly max = 4) {}
 
@@ -39,7 +40,9 @@ export class ReadHandles {
       return raced;
     }
     if (raced) this.retire(seg, raced);
-    const h: ReadHandle = { file, generation, users: 1, retired: false };
+    // A read that outlived close() gets a handle of its own, closed when it is released.
+    const h: ReadHandle = { file, generation, users: 1, retired: this.closed };
+    if (this.closed) return h;
     this.open.set(seg, h);
     for (const [s, old] of this.open) {
       if (this.open.size <= this.max) break;
@@ -61,6 +64,7 @@ export class ReadHandles {
 
   /** Closes every handle not in use; the ones in use close when their read ends. */
   async closeAll(): Promise<void> {
+    this.closed = true;
     const idle = [...this.open.values()].filter((h) => h.users === 0);
     for (const [s, h] of this.open) this.retire(s, h, false);
     await Promise.all(idle.map((h) => h.file.close().catch(() => undefined)));

@@ -174,14 +174,19 @@ function writeDataFrame(header: Omit<DataFrame, 'events'>, items: readonly Uint8
   });
   let total = 0;
   for (const item of items) total += item.byteLength;
-  // cbor-x writes an object's entry count as 0xb9 + u16 (room reserved before counting keys).
-  if (head[0] !== 0xb9) throw new Error(`unexpected CBOR map head 0x${head[0]!.toString(16)} from the encoder`);
+  // cbor-x writes an object's entry count as 0xb9 + u16 (room reserved before counting keys);
+  // a one-byte head (0xa0 + count) is handled too, should an encoder write that.
+  const small = head[0]! >= 0xa0 && head[0]! < 0xb7;
+  if (head[0] !== 0xb9 && !small) throw new Error(`unexpected CBOR map head 0x${head[0]!.toString(16)} from the encoder`);
   const lenBytes = total < 24 ? 1 : total < 256 ? 2 : total < 65536 ? 3 : 5;
   const out = new Uint8Array(head.byteLength + ITEMS_KEY.byteLength + lenBytes + total);
   out.set(head, 0);
-  const count = ((head[1]! << 8) | head[2]!) + 1;
-  out[1] = count >> 8;
-  out[2] = count & 0xff;
+  if (small) out[0] = head[0]! + 1;
+  else {
+    const count = ((head[1]! << 8) | head[2]!) + 1;
+    out[1] = count >> 8;
+    out[2] = count & 0xff;
+  }
   let at = head.byteLength;
   out.set(ITEMS_KEY, at);
   at += ITEMS_KEY.byteLength;
