@@ -2,21 +2,24 @@
  * Edge -> cloud over loopback MQTT: a Sluice channel (disk outbox, at-least-once, end-to-end
  * acks) beside the baseline users would write (raw mqtt.js, one 100-byte event per QoS 1
  * message), against the same broker in the same run; then the replay rate of a backlog
- * accumulated during an outage. Broker: `sluice broker` from the bundle, in its own process.
- * Sender and receiver share this process in both cases. Not a test: `npm run bench -- link`.
+ * accumulated during an outage, and the added latency at half the channel's rate.
+ * Three processes: the broker (`sluice broker` from the bundle), the edge (this bundle with
+ * `--edge`, bench/link/edge.ts: only the sender, or only the raw publisher, so its RSS and CPU
+ * are the edge's alone) and this one, the cloud side (receiver or raw subscriber).
+ * Not a test: `npm run bench -- link`.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { createChannelReceiver, createChannelSender } from '../shared/link/index.ts';
-import { openDiskLog } from '../shared/store/index.ts';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createChannelReceiver } from '../shared/link/index.ts';
+import { connect, EVENT_BYTES, wallNow } from './link/common.ts';
+import { edgeMain } from './link/edge.ts';
 
 const N = Number(process.env.BENCH_EVENTS ?? 200_000);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
-const payload = { device: 'plug-00042', w: 812.4, kwh: 42.318771, house: 1, seq: 0, pad: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' };
-const EVENT_BYTES = JSON.stringify(payload).length;
 
 async function startBroker(): Promise<{ url: string; stop: () => void }> {
   const child = spawn(process.execPath, ['dist/sluice.mjs', 'broker', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -28,113 +31,104 @@ async function startBroker(): Promise<{ url: string; stop: () => void }> {
   return { url, stop: () => child.kill('SIGTERM') };
 }
 
-const connect = (url: string, id: string): Promise<MqttClient> => mqtt.connectAsync(url, { clientId: id, reconnectPeriod: 0 });
+type Report = Record<string, unknown> & { type: string };
 
-async function rawBaseline(url: string): Promise<number> {
-  const pub = await connect(url, 'raw-pub');
+/** Starts the edge process; resolves its 'idle' and 'done' reports. */
+function edge(args: readonly string[]): { idle: Promise<Report>; done: Promise<Report> } {
+  // BENCH_EDGE_NODE_OPTIONS, e.g. '--cpu-prof', profiles the edge process alone.
+  const nodeArgs = (process.env.BENCH_EDGE_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url), '--edge', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  let idle!: (r: Report) => void;
+  let done!: (r: Report) => void;
+  let fail!: (e: Error) => void;
+  const idleP = new Promise<Report>((resolve) => { idle = resolve; });
+  const doneP = new Promise<Report>((resolve, reject) => { done = resolve; fail = reject; });
+  lines.on('line', (line) => { const r = JSON.parse(line) as Report; if (r.type === 'idle') idle(r); else done(r); });
+  child.on('exit', (code) => { if (code !== 0) fail(new Error(`edge ${args[0]} exited ${code}`)); });
+  return { idle: idleP, done: doneP };
+}
+
+async function rawBaseline(url: string) {
   const sub = await connect(url, 'raw-sub');
   await sub.subscribeAsync('bench/raw', { qos: 1 });
   let got = 0;
-  const all = new Promise<void>((resolve) => sub.on('message', () => { if (++got === N) resolve(); }));
-  const t0 = performance.now();
-  // Keep 1,000 publishes in flight: more only queues inside mqtt.js.
-  let sent = 0;
-  await new Promise<void>((resolve) => {
-    let inflight = 0;
-    const pump = () => {
-      while (inflight < 1000 && sent < N) {
-        inflight++;
-        const body = JSON.stringify({ ...payload, seq: sent++ });
-        pub.publish('bench/raw', body, { qos: 1 }, () => { inflight--; if (sent < N) pump(); else if (inflight === 0) resolve(); });
-      }
-    };
-    pump();
-  });
-  await all;
-  const rate = (N * 1000) / (performance.now() - t0);
-  await pub.endAsync(); await sub.endAsync();
-  return rate;
+  const all = new Promise<number>((resolve) => sub.on('message', () => { if (++got === N) resolve(wallNow()); }));
+  const e = edge(['raw', url, String(N)]);
+  const end = await all;
+  const r = await e.done;
+  await sub.endAsync();
+  return { rate: (N * 1000) / (end - (r.t0 as number)), cpuMs: r.cpuMs as number, idleRss: (await e.idle).rss as number };
 }
 
-async function channel(url: string, dir: string, name: string, events: number, connectedDuringAppend: boolean) {
-  const tx = await connect(url, `tx-${name}`);
-  const rxClient = await connect(url, `rx-${name}`);
+async function channel(url: string, dir: string, mode: 'live' | 'outage', events: number) {
+  const rxClient = await connect(url, `rx-${mode}`);
   let got = 0;
-  let done!: () => void;
-  const all = new Promise<void>((resolve) => { done = resolve; });
-  const rx = createChannelReceiver({ client: rxClient, app: 'bench', channel: name, onEvents: (_p, evs) => { got += evs.length; if (got >= events) done(); }, onWatermark: () => {} });
+  const rx = createChannelReceiver({ client: rxClient, app: 'bench', channel: mode, onEvents: (_p, evs) => { got += evs.length; }, onWatermark: () => {} });
   await rx.start();
-  const log = await openDiskLog(join(dir, name), { maxBytes: 1 << 30 });
-  if (!connectedDuringAppend) tx.end(true);
-  const sender = createChannelSender({ client: tx, app: 'bench', channel: name, producer: 'gw', log, maxEventsPerFrame: 1000, maxInflightFrames: Number(process.env.BENCH_INFLIGHT ?? 8) });
-  const t0 = performance.now();
-  for (let i = 0; i < events; i++) {
-    sender.push(i, undefined, { ...payload, seq: i });
-    if (i % 5000 === 4999) await sender.flushed();
-  }
-  await sender.flushed();
-  const appendedMs = performance.now() - t0;
-  const rssDuringOutage = rssMb();
-  let t1 = t0;
-  if (!connectedDuringAppend) {
-    // The outage ends: everything in the outbox drains.
-    t1 = performance.now();
-    tx.reconnect();
-  }
-  await all;
-  await sender.drained();
-  const totalMs = performance.now() - t1;
-  await sender.close(); rx.close(); await log.close(); tx.end(true); await rxClient.endAsync();
-  return { rate: (events * 1000) / totalMs, appendRate: (events * 1000) / appendedMs, rssDuringOutage };
+  const e = edge([mode, url, dir, String(events)]);
+  const idle = await e.idle;
+  const r = await e.done;
+  rx.close(); await rxClient.endAsync();
+  if (got < events) throw new Error(`receiver got ${got} of ${events} events`);
+  const ms = (r.t2 as number) - (r.t0 as number);
+  return { rate: (events * 1000) / ms, appendRate: (events * 1000) / (r.appendedMs as number), cpuMs: r.cpuMs as number, ms, idleRss: idle.rss as number, peak: r.peak as number, outageRss: r.outageRss as number[] };
 }
 
-/** Added latency at a fixed rate: time from push at the sender to delivery at the receiver. */
+/** Added latency at a fixed rate: time from push at the edge to delivery here. */
 async function latency(url: string, dir: string, rate: number, seconds: number) {
-  const tx = await connect(url, 'tx-lat');
   const rxClient = await connect(url, 'rx-lat');
   const lat: number[] = [];
-  const sentAt = new Map<number, number>();
   const rx = createChannelReceiver({
-    client: rxClient, app: 'bench', channel: 'lat', onWatermark: () => {},
-    onEvents: (_p, evs) => { const now = performance.now(); for (const e of evs) { const t = sentAt.get(e.ts); if (t !== undefined) { lat.push(now - t); sentAt.delete(e.ts); } } },
+    client: rxClient, app: 'bench', channel: 'paced', onWatermark: () => {},
+    onEvents: (_p, evs) => { const now = wallNow(); for (const e of evs) lat.push(now - e.ts); },
   });
   await rx.start();
-  const log = await openDiskLog(join(dir, 'lat'));
-  const sender = createChannelSender({ client: tx, app: 'bench', channel: 'lat', producer: 'gw', log });
-  const total = rate * seconds;
-  const t0 = performance.now();
-  for (let i = 0; i < total;) {
-    // Paced by the clock: ~1 ms ticks, each sending its share.
-    const due = Math.floor(((performance.now() - t0) * rate) / 1000);
-    for (; i < Math.min(due, total); i++) { sentAt.set(i, performance.now()); sender.push(i, undefined, { ...payload, seq: i }); }
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  await sender.drained();
-  await sender.close(); rx.close(); await log.close(); tx.end(true); await rxClient.endAsync();
+  const e = edge(['paced', url, dir, String(rate), String(seconds)]);
+  const r = await e.done;
+  rx.close(); await rxClient.endAsync();
   lat.sort((a, b) => a - b);
   const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))]!;
-  return { p50: q(0.5), p99: q(0.99), n: lat.length };
+  return { p50: q(0.5), p99: q(0.99), n: lat.length, cpuMs: r.cpuMs as number, peak: r.peak as number, durable: `push -> durable in the outbox p50 ${(r.durableP50 as number).toFixed(2)} ms, p99 ${(r.durableP99 as number).toFixed(2)} ms` };
 }
 
-const rssMb = () => Math.round(process.memoryUsage().rss / 1e6);
-const broker = await startBroker();
-const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-link-'));
-try {
-  const rssIdle = rssMb();
-  const raw = await rawBaseline(broker.url);
-  const live = await channel(broker.url, dir, 'live', N, true);
-  const rssLoad = rssMb();
-  const replay = await channel(broker.url, dir, 'replay', BACKLOG, false);
-  const rssOutage = replay.rssDuringOutage;
-  const half = Number(process.env.BENCH_LAT_RATE ?? Math.round(live.rate / 2));
-  const lat = await latency(broker.url, dir, half, 5);
-  console.log(`edge -> cloud over loopback MQTT, ${EVENT_BYTES}-byte JSON events, broker in its own process`);
-  console.log(`  raw mqtt.js, 1 event per QoS 1 message      ${(raw / 1000).toFixed(1)} k events/s`);
-  console.log(`  sluice channel, disk outbox, e2e acks       ${(live.rate / 1000).toFixed(1)} k events/s  (${(live.rate / raw).toFixed(1)}x raw)`);
-  console.log(`  replay of a ${BACKLOG.toLocaleString()}-event backlog after an outage  ${(replay.rate / 1000).toFixed(1)} k events/s  (${(replay.rate / live.rate).toFixed(1)}x the steady rate; appended at ${(replay.appendRate / 1000).toFixed(0)} k/s)`);
-  console.log(`  added latency at half the channel's max (${(half / 1000).toFixed(0)} k events/s, ${lat.n} events): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms`);
-  console.log(`  RSS of the bench process (sender + receiver): idle ${rssIdle} MB, after load ${rssLoad} MB, during the outage backlog ${rssOutage} MB`);
-} finally {
-  broker.stop();
-  rmSync(dir, { recursive: true, force: true });
+const cores = (cpuMs: number, ms: number): string => (cpuMs / ms).toFixed(2);
+
+async function main(): Promise<void> {
+  const broker = await startBroker();
+  const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-link-'));
+  try {
+    if (process.env.BENCH_LAT_RATE !== undefined && process.env.BENCH_ONLY === 'latency') {
+      // Only the latency phase, at a given rate: for finding what sets it.
+      const lat = await latency(broker.url, dir, Number(process.env.BENCH_LAT_RATE), 5);
+      console.log(`  added latency at ${process.env.BENCH_LAT_RATE} events/s (${lat.n} events): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms; ${lat.durable}`);
+      return;
+    }
+    if (process.env.BENCH_ONLY === 'replay' || process.env.BENCH_ONLY === 'live') {
+      // One channel phase alone, e.g. to profile the edge: BENCH_EDGE_NODE_OPTIONS=--cpu-prof.
+      const only = process.env.BENCH_ONLY === 'live' ? await channel(broker.url, dir, 'live', N) : await channel(broker.url, dir, 'outage', BACKLOG);
+      const events = process.env.BENCH_ONLY === 'live' ? N : BACKLOG;
+      console.log(`  ${process.env.BENCH_ONLY}: ${(only.rate / 1000).toFixed(1)} k events/s, edge used ${cores(only.cpuMs, only.ms)} cores: ${((events * 1000) / only.cpuMs / 1000).toFixed(0)} k events per edge CPU-second`);
+      return;
+    }
+    const raw = await rawBaseline(broker.url);
+    const live = await channel(broker.url, dir, 'live', N);
+    const replay = await channel(broker.url, dir, 'outage', BACKLOG);
+    const half = Number(process.env.BENCH_LAT_RATE ?? Math.round(live.rate / 2));
+    const lat = await latency(broker.url, dir, half, 5);
+    const rawMs = (N * 1000) / raw.rate;
+    console.log(`edge -> cloud over loopback MQTT, ${EVENT_BYTES}-byte JSON events; broker, edge (sender only) and cloud (receiver) in 3 processes`);
+    console.log(`  raw mqtt.js, 1 event per QoS 1 message      ${(raw.rate / 1000).toFixed(1)} k events/s  (edge process used ${cores(raw.cpuMs, rawMs)} cores)`);
+    console.log(`  sluice channel, disk outbox, e2e acks       ${(live.rate / 1000).toFixed(1)} k events/s  (${(live.rate / raw.rate).toFixed(1)}x raw; edge process used ${cores(live.cpuMs, live.ms)} cores: ${((N * 1000) / live.cpuMs / 1000).toFixed(0)} k events per edge CPU-second)`);
+    console.log(`  replay of a ${BACKLOG.toLocaleString()}-event backlog after an outage  ${(replay.rate / 1000).toFixed(1)} k events/s  (${(replay.rate / live.rate).toFixed(1)}x the steady rate; appended at ${(replay.appendRate / 1000).toFixed(0)} k/s; edge used ${cores(replay.cpuMs, replay.ms)} cores)`);
+    console.log(`  added latency at half the channel's max (${(half / 1000).toFixed(0)} k events/s, ${lat.n} events): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms  (edge used ${cores(lat.cpuMs, 5000)} cores; ${lat.durable})`);
+    console.log(`  edge (sender-only) process RSS: idle ${live.idleRss} MB (raw mqtt.js publisher idle ${raw.idleRss} MB), peak under load ${live.peak} MB, at half rate ${lat.peak} MB`);
+    console.log(`  during the outage, every 10% of the backlog: ${replay.outageRss.join(' ')} MB; peak appending+draining ${replay.peak} MB`);
+  } finally {
+    broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
+
+if (process.argv[2] === '--edge') await edgeMain(process.argv.slice(3));
+else await main();

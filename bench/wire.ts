@@ -4,7 +4,8 @@
  *
  * npx esbuild bench/wire.ts --bundle --platform=node --format=esm --packages=external --outfile=/tmp/wire.mjs && node /tmp/wire.mjs
  */
-import { decodeFrame, encodeFrame } from '../shared/wire/index.ts';
+import { Encoder } from 'cbor-x';
+import { decodeFrame, encodeDataFrame, encodeFrame } from '../shared/wire/index.ts';
 import type { DataFrame, FrameEvent } from '../shared/wire/index.ts';
 
 const EVENTS = 1000;
@@ -62,9 +63,15 @@ const json = JSON.stringify(jsonFrame);
 const check = decodeFrame(cbor);
 if (!check.ok) throw new Error(`bench frame does not decode: ${check.reason}`);
 
+// The sender's path: the events as its outbox stores them, one CBOR item each, copied as they are.
+const store = new Encoder({ useRecords: false });
+const { events: _events, ...header } = frame;
+const stored = { ...header, items: events.map((e) => store.encode([e.ts, e.key, e.value])) };
+
 let sink = 0;
 const results = measure({
   'cbor encodeFrame': () => { sink += encodeFrame(frame).length; },
+  'cbor encodeDataFrame (stored items)': () => { sink += encodeDataFrame(stored).length; },
   'cbor decodeFrame': () => { const r = decodeFrame(cbor); sink += r.ok ? 1 : 0; },
   'JSON.stringify': () => { sink += JSON.stringify(jsonFrame).length; },
   'JSON.parse': () => { sink += (JSON.parse(json) as { events: unknown[] }).events.length; },
@@ -74,7 +81,7 @@ console.log(`node ${process.version}; ${EVENTS} events per frame; median of ${RU
 console.log(`frame size: CBOR ${cbor.length} B (${(cbor.length / EVENTS).toFixed(1)} B/event), JSON ${Buffer.byteLength(json)} B (${(Buffer.byteLength(json) / EVENTS).toFixed(1)} B/event)`);
 for (const [name, framesPerSec] of Object.entries(results)) {
   const bytes = name.startsWith('cbor') ? cbor.length : Buffer.byteLength(json);
-  console.log(`${name.padEnd(18)} ${(framesPerSec * EVENTS / 1e6).toFixed(2).padStart(6)} M events/s  ${(framesPerSec * bytes / 1e6).toFixed(0).padStart(5)} MB/s`);
+  console.log(`${name.padEnd(36)} ${(framesPerSec * EVENTS / 1e6).toFixed(2).padStart(6)} M events/s  ${(framesPerSec * bytes / 1e6).toFixed(0).padStart(5)} MB/s`);
 }
-console.log(`encode vs JSON.stringify: ${(results['cbor encodeFrame']! / results['JSON.stringify']!).toFixed(2)}x; decode vs JSON.parse: ${(results['cbor decodeFrame']! / results['JSON.parse']!).toFixed(2)}x`);
+console.log(`encode vs JSON.stringify: ${(results['cbor encodeFrame']! / results['JSON.stringify']!).toFixed(2)}x; stored items vs JSON.stringify: ${(results['cbor encodeDataFrame (stored items)']! / results['JSON.stringify']!).toFixed(2)}x; decode vs JSON.parse: ${(results['cbor decodeFrame']! / results['JSON.parse']!).toFixed(2)}x`);
 if (sink === 0) console.log('(sink)');

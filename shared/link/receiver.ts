@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import type { MqttClient } from 'mqtt';
 import { systemClock, type Clock } from '../clock.ts';
+import { keepNoDelay } from './no-delay.ts';
 import { channelAckTopic, channelDataTopic, decodeFrame, encodeFrame, type DataFrame, type FrameEvent, type FrameLimits } from '../wire/index.ts';
 
 export interface ChannelReceiverOptions {
@@ -83,6 +84,7 @@ export class ChannelReceiver {
   private readonly maxBuffered: number;
   private watermark = -Infinity;
   private timer: unknown;
+  private stopNoDelay: (() => void) | undefined;
   private readonly s: ChannelReceiverStats = {
     frames: 0, events: 0, duplicates: 0, rejectedFrames: 0, lastRejection: undefined, fencedFrames: 0,
     resendRequests: 0, upstreamDropped: 0, bufferOverflows: 0, forgottenProducers: 0,
@@ -110,6 +112,7 @@ export class ChannelReceiver {
         this.producers.set(id, { epoch: -1, contiguous: -1, watermark: -Infinity, lastHeard: now, offline: false, buffer: new Map(), askedFrom: 0, durable: -1 });
       }
     }
+    this.stopNoDelay = keepNoDelay(this.opts.client);
     this.opts.client.on('message', this.onMessage);
     this.opts.client.on('connect', this.onConnect);
     if (this.opts.client.connected) await this.opts.client.subscribeAsync(this.dataTopic, { qos: 1 });
@@ -251,5 +254,6 @@ export class ChannelReceiver {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.opts.client.removeListener('message', this.onMessage);
     this.opts.client.removeListener('connect', this.onConnect);
+    this.stopNoDelay?.();
   }
 }

@@ -3,12 +3,15 @@ import type { MqttClient } from 'mqtt';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Collector } from '../ops/index.ts';
 import type { OutboxLog } from '../store/index.ts';
-import { channelAckTopic, channelDataTopic, decodeFrame, encodeFrame, type DataFrame, type FrameEvent } from '../wire/index.ts';
+import { channelAckTopic, channelDataTopic, decodeFrame, encodeDataFrame, type EncodedDataFrame } from '../wire/index.ts';
 import type { SourcePositions } from './positions.ts';
+import { keepNoDelay } from './no-delay.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { WatermarkMarks } from './watermark-marks.ts';
 
 const cbor = new Encoder({ useRecords: false });
+/** CBOR head of a 5-entry array: an outbox record that carries a source position. */
+const POSITION_ITEM = 0x85;
 
 export interface ChannelSenderOptions {
   /** A connected (or connecting) mqtt.js client; the sender never ends it. */
@@ -113,6 +116,7 @@ export class ChannelSender implements Collector {
   private readonly stats_: ChannelSenderStats;
   private readonly onMessage: (topic: string, payload: Buffer) => void;
   private readonly onConnect: () => void;
+  private readonly stopNoDelay: () => void;
 
   constructor(private readonly opts: ChannelSenderOptions) {
     this.client = opts.client;
@@ -141,6 +145,7 @@ export class ChannelSender implements Collector {
       this.rewind(this.acked + 1, false);
       void this.client.subscribeAsync(this.ackTopic, { qos: 1 }).catch(() => {}).then(() => this.kick());
     };
+    this.stopNoDelay = keepNoDelay(this.client);
     this.client.on('message', this.onMessage);
     this.client.on('connect', this.onConnect);
     if (this.client.connected) this.onConnect();
@@ -256,26 +261,30 @@ export class ChannelSender implements Collector {
       const dropped = first > this.nextSeq ? first - this.nextSeq : 0;
       // Evicted after being sent, they were delivered (or will be re-asked for): count only the rest.
       if (dropped > 0) this.stats_.droppedUnsent += Math.max(0, first - Math.max(this.nextSeq, this.highestSent + 1));
-      const events: FrameEvent[] = [];
+      // The stored CBOR items go into the frame as they are (issue 3): only the few records
+      // carrying a source position, `[ts, key, value, source, record]`, are decoded here.
+      const items: Uint8Array[] = [];
       let last = first - 1;
       for (const r of records) {
         if (r.seq !== last + 1) break;
-        const rec = cbor.decode(r.payload) as [number, unknown, unknown, string?, number?];
-        events.push({ ts: rec[0], key: rec[1], value: rec[2] });
-        if (rec.length === 5) this.opts.positions?.note(r.seq, rec[3]!, rec[4]!);
+        items.push(r.payload);
+        if (r.payload[0] === POSITION_ITEM && this.opts.positions) {
+          const rec = cbor.decode(r.payload) as [number, unknown, unknown, string, number];
+          this.opts.positions.note(r.seq, rec[3], rec[4]);
+        }
         last = r.seq;
       }
-      const frame: DataFrame = {
+      const frame: EncodedDataFrame = {
         type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: first, lastSeq: last,
-        watermark: this.marks.at(last), events, ...(dropped > 0 ? { dropped } : {}), baseSeq: Math.min(this.acked, first - dropped - 1),
+        watermark: this.marks.at(last), items, ...(dropped > 0 ? { dropped } : {}), baseSeq: Math.min(this.acked, first - dropped - 1),
       };
-      if (first <= this.stats_.ackedSeq || first < this.highestSent) this.stats_.eventsResent += events.length;
-      this.bucket.spend(events.length);
+      if (first <= this.stats_.ackedSeq || first < this.highestSent) this.stats_.eventsResent += items.length;
+      this.bucket.spend(items.length);
       this.publish(frame);
       this.inflight.push(last);
       this.nextSeq = last + 1;
       this.stats_.framesSent++;
-      this.stats_.eventsSent += events.length;
+      this.stats_.eventsSent += items.length;
       if (last > this.highestSent) this.highestSent = last;
     }
   }
@@ -290,14 +299,15 @@ export class ChannelSender implements Collector {
   }
 
   private publishWatermark(wm: number): void {
-    this.publish({ type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: this.nextSeq, lastSeq: this.nextSeq - 1, watermark: wm, events: [], baseSeq: Math.min(this.acked, this.nextSeq - 1) });
+    this.publish({ type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: this.nextSeq, lastSeq: this.nextSeq - 1, watermark: wm, items: [], baseSeq: Math.min(this.acked, this.nextSeq - 1) });
   }
 
-  private publish(frame: DataFrame): void {
+  private publish(frame: EncodedDataFrame): void {
     this.lastSent = this.clock.now();
     if (frame.watermark > this.sentWatermark) this.sentWatermark = frame.watermark;
     // QoS 1: the broker's PUBACK only ends the retransmission; trimming waits for the receiver.
-    this.client.publish(this.dataTopic, Buffer.from(encodeFrame(frame)), { qos: 1 }, () => {});
+    const bytes = encodeDataFrame(frame);
+    this.client.publish(this.dataTopic, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { qos: 1 }, () => {});
   }
 
   private onControl(payload: Buffer): void {
@@ -408,6 +418,7 @@ export class ChannelSender implements Collector {
     if (this.rateTimer !== undefined) this.clock.clearTimeout(this.rateTimer);
     this.client.removeListener('message', this.onMessage);
     this.client.removeListener('connect', this.onConnect);
+    this.stopNoDelay();
     for (const w of this.ackWaiters) w.resolve();
     this.ackWaiters = [];
   }

@@ -17,6 +17,7 @@ import { relievePriority } from './priority-relief.ts';
 import { Segment, segmentName } from './segment.ts';
 import type { SegmentIndex } from './segment-index.ts';
 import { SeqWaiters } from './seq-waiters.ts';
+import { ReadHandles } from './read-handles.ts';
 import { TailCache } from './tail-cache.ts';
 import type { AppendOptions, DiskLog, EvictReason, LogListener, LogRecord, LogStats, RecoveryReport, SeqRange } from './types.ts';
 import { checkAppend, closedError, fullError, measureBatch, tooBigError } from './admission.ts';
@@ -25,6 +26,7 @@ import { checkAppend, closedError, fullError, measureBatch, tooBigError } from '
 export class DiskLogImpl implements DiskLog {
   readonly kind = 'disk';
   private readonly cache: TailCache;
+  private readonly handles = new ReadHandles();
   private readonly io = new IoQueue();
   private readonly committer: Committer;
   private readonly counters = new LogCounters();
@@ -170,6 +172,7 @@ export class DiskLogImpl implements DiskLog {
         fs: this.cfg.fs,
         index: this.index,
         cache: this.cache,
+        handles: this.handles,
         durableSeq: this.durable,
         onCorrupt: (seg, from, to, lost) => {
           this.counters.corruptRecords += lost;
@@ -215,6 +218,7 @@ export class DiskLogImpl implements DiskLog {
     // next seq, is never deleted, and a restart resends from the oldest file left.
     for (const seg of this.index.takeTrimmedSegments()) {
       this.cache.dropSegment(seg);
+      this.handles.drop(seg);
       if (seg.file) await seg.file.close().catch(() => undefined);
       seg.file = undefined;
       await this.cfg.fs.unlink(seg.path).catch((err: unknown) => {
@@ -347,6 +351,7 @@ export class DiskLogImpl implements DiskLog {
     await this.relieving;
     await this.requestCursor();
     await this.io.idle();
+    await this.handles.closeAll();
     for (const seg of this.index.segments) {
       if (seg.file) await seg.file.close().catch(() => undefined);
       seg.file = undefined;

@@ -6,6 +6,7 @@
 import { IoError } from '../errors.ts';
 import type { FileLayer } from './file-layer.ts';
 import { FRAME_HEADER_BYTES, framePriority, frameSeq, frameTs, parseFrame, resync } from './frame.ts';
+import type { ReadHandles } from './read-handles.ts';
 import type { LogRecord } from './types.ts';
 import { MAX_SCAN_PAYLOAD, type Segment } from './segment.ts';
 import type { SegmentIndex } from './segment-index.ts';
@@ -15,6 +16,7 @@ export interface ReadContext {
   readonly fs: FileLayer;
   readonly index: SegmentIndex;
   readonly cache: TailCache;
+  readonly handles: ReadHandles;
   readonly durableSeq: number;
   /** Damage met while reading that recovery had not seen. */
   onCorrupt(seg: Segment, from: number, to: number, lost: number): void;
@@ -91,7 +93,7 @@ async function readFromSegment(ctx: ReadContext, seg: Segment, c: Collector): Pr
   const generation = seg.generation;
   let end = Math.min(seg.durableEnd, start + Math.max(64 * 1024, Math.min(want, 16 * 1024 * 1024)));
   for (;;) {
-    const buf = await readBlock(ctx.fs, seg, start, end);
+    const buf = await readBlock(ctx, seg, start, end);
     if (!buf || seg.generation !== generation) return;
     const r = parseBlock(ctx, seg, buf, start, end, chunk.seq - 1, c);
     if (r === 'done') return;
@@ -106,10 +108,10 @@ async function readFromSegment(ctx: ReadContext, seg: Segment, c: Collector): Pr
   }
 }
 
-async function readBlock(fs: FileLayer, seg: Segment, start: number, end: number): Promise<Buffer | undefined> {
-  let file;
+async function readBlock(ctx: ReadContext, seg: Segment, start: number, end: number): Promise<Buffer | undefined> {
+  let h;
   try {
-    file = await fs.open(seg.path, 'r');
+    h = await ctx.handles.acquire(ctx.fs, seg);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new IoError('STORE_READ_FAILED', `cannot open ${seg.path}`, { cause: err, fix: 'check the disk and permissions' });
@@ -118,15 +120,17 @@ async function readBlock(fs: FileLayer, seg: Segment, start: number, end: number
     const buf = Buffer.allocUnsafe(end - start);
     let got = 0;
     while (got < buf.byteLength) {
-      const n = await file.read(buf, got, buf.byteLength - got, start + got);
+      const n = await h.file.read(buf, got, buf.byteLength - got, start + got);
       if (n <= 0) break;
       got += n;
     }
     return got === buf.byteLength ? buf : buf.subarray(0, got);
   } catch (err) {
+    // A handle that failed may be stale (a file replaced under it): the next read opens afresh.
+    ctx.handles.drop(seg);
     throw new IoError('STORE_READ_FAILED', `cannot read ${seg.path}`, { cause: err, fix: 'check the disk' });
   } finally {
-    await file.close().catch(() => undefined);
+    ctx.handles.release(h);
   }
 }
 

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { Encoder } from 'cbor-x';
 import { SluiceError } from '../errors.ts';
-import { DEFAULT_FRAME_LIMITS, FRAME_VERSION, decodeFrame, encodeFrame, parseFrameLimits } from './frame.ts';
+import { DEFAULT_FRAME_LIMITS, FRAME_VERSION, decodeFrame, encodeDataFrame, encodeFrame, parseFrameLimits } from './frame.ts';
 import type { DataFrame, DecodeFrameResult, Frame, FrameEvent } from './frame.ts';
 
 const raw = new Encoder({ useRecords: false });
@@ -21,9 +21,12 @@ function data(events: FrameEvent[], over: Partial<DataFrame> = {}): DataFrame {
   return { type: 'data', producer: 'gw-1', epoch: 3, firstSeq: 10, lastSeq: 9 + events.length, watermark: 1000, events, ...over };
 }
 
+/** A byte string holding each value's CBOR item back to back, as `items` carries events. */
+const seq = (...values: unknown[]): Buffer => Buffer.concat(values.map((v) => raw.encode(v)));
+
 const wireData = {
   v: FRAME_VERSION, type: 'data', producer: 'gw-1', epoch: 0, firstSeq: 0, lastSeq: 1, watermark: 5,
-  events: [1, undefined, 'a', 2, 'k', 'b'],
+  items: seq([1, undefined, 'a'], [2, 'k', 'b']),
 };
 
 /** Drops -0 (CBOR writes it as integer 0) so deep equality compares what the wire keeps. */
@@ -68,7 +71,12 @@ describe('encodeFrame / decodeFrame', () => {
   it('writes plain CBOR maps any decoder can read', () => {
     const bytes = encodeFrame(data([{ ts: 1, value: 2 }]));
     expect(bytes[0]! >> 5).toBe(5); // major type 5: map
-    expect(raw.decode(bytes)).toMatchObject({ v: 1, type: 'data', events: [1, undefined, 2] });
+    const map = raw.decode(bytes) as { items: Uint8Array };
+    expect(map).toMatchObject({ v: 2, type: 'data', producer: 'gw-1', firstSeq: 10, lastSeq: 10 });
+    const key = raw.encode('items');
+    const at = Buffer.from(bytes).indexOf(key) + key.length;
+    expect(bytes[at]! >> 5).toBe(2); // major type 2: a plain byte string, no typed-array tag
+    expect(raw.decodeMultiple(map.items)).toEqual([[1, undefined, 2]]);
   });
 
   it('encodes frozen input without touching it', () => {
@@ -117,7 +125,8 @@ describe('decodeFrame rejects bad input with a reason', () => {
     ['malformed CBOR', Uint8Array.of(0xbf, 0x61), /not valid CBOR/],
     ['trailing bytes', Uint8Array.of(0x01, 0x02), /not valid CBOR/],
     ['a root that is not a map', raw.encode([1, 2, 3]), /must be a CBOR map/],
-    ['a foreign version', raw.encode({ ...wireData, v: 2 }), /unsupported frame version 2/],
+    ['a foreign version', raw.encode({ ...wireData, v: 3 }), /unsupported frame version 3/],
+    ['version 1 (flat events array)', raw.encode({ ...wireData, v: 1, items: undefined, events: [1, undefined, 'a', 2, 'k', 'b'] }), /unsupported frame version 1 \(this build reads version 2\)/],
     ['a missing version', raw.encode({ ...wireData, v: undefined }), /unsupported frame version nothing/],
     ['an unknown type', raw.encode({ ...wireData, type: 'nack' }), /unknown frame type "nack"/],
     ['a missing producer', raw.encode({ ...wireData, producer: undefined }), /"producer" must be a non-empty string/],
@@ -125,13 +134,17 @@ describe('decodeFrame rejects bad input with a reason', () => {
     ['a string epoch', raw.encode({ ...wireData, epoch: '1' }), /"epoch" must be a whole number/],
     ['a fractional seq', raw.encode({ ...wireData, firstSeq: 0.5 }), /"firstSeq" must be a whole number/],
     ['a NaN watermark', raw.encode({ ...wireData, watermark: NaN }), /"watermark" must be a number/],
-    ['events that are not an array', raw.encode({ ...wireData, events: { a: 1 } }), /"events" must be an array/],
-    ['events not in triples', raw.encode({ ...wireData, events: [1, 2] }), /not a multiple of 3/],
-    ['a non-numeric ts', raw.encode({ ...wireData, events: ['x', 0, 0, 2, 0, 0] }), /event 0 has ts "x"/],
-    ['an infinite ts', raw.encode({ ...wireData, events: [1, 0, 0, Infinity, 0, 0] }), /event 1 has ts Infinity/],
+    ['items that are not a byte string', raw.encode({ ...wireData, items: [[1, 0, 0], [2, 0, 0]] }), /"items" must be a byte string, got an array/],
+    ['missing items', raw.encode({ ...wireData, items: undefined }), /"items" must be a byte string, got nothing/],
+    ['items cut inside an event', raw.encode({ ...wireData, items: seq([1, 0, 0], [2, 0, 'abc']).subarray(0, -2) }), /"items" is not a sequence of whole CBOR items/],
+    ['an event that is not an array', raw.encode({ ...wireData, items: seq([1, 0, 0], { ts: 2 }) }), /event 1 must be an array \[ts, key, value\], got an object/],
+    ['an event of two entries', raw.encode({ ...wireData, items: seq([1, 0], [2, 0, 0]) }), /event 0 must be an array \[ts, key, value\], got an array/],
+    ['a non-numeric ts', raw.encode({ ...wireData, items: seq(['x', 0, 0], [2, 0, 0]) }), /event 0 has ts "x"/],
+    ['an infinite ts', raw.encode({ ...wireData, items: seq([1, 0, 0], [Infinity, 0, 0]) }), /event 1 has ts Infinity/],
+    ['more events than the seq range', raw.encode({ ...wireData, items: seq([1, 0, 0], [2, 0, 0], [3, 0, 0]) }), /seq range 0..1 does not match the 3 events/],
     ['a seq range longer than the events', raw.encode({ ...wireData, lastSeq: 5 }), /seq range 0..5 does not match the 2 events/],
-    ['a negative ack', raw.encode({ v: 1, type: 'ack', producer: 'p', epoch: 0, ackedSeq: -2 }), /"ackedSeq" must be a whole number >= -1/],
-    ['an inverted resend', raw.encode({ v: 1, type: 'resend', producer: 'p', epoch: 0, fromSeq: 4, toSeq: 3 }), /resend range 4..3 is empty/],
+    ['a negative ack', raw.encode({ v: FRAME_VERSION, type: 'ack', producer: 'p', epoch: 0, ackedSeq: -2 }), /"ackedSeq" must be a whole number >= -1/],
+    ['an inverted resend', raw.encode({ v: FRAME_VERSION, type: 'resend', producer: 'p', epoch: 0, fromSeq: 4, toSeq: 3 }), /resend range 4..3 is empty/],
   ];
   for (const [name, bytes, pattern] of cases) {
     it(`rejects ${name}`, () => {
@@ -152,7 +165,7 @@ describe('decodeFrame rejects bad input with a reason', () => {
 
   it('rejects frames with more than maxEvents events, and over-long producer ids', () => {
     const bytes = encodeFrame(data([{ ts: 1, value: 1 }, { ts: 2, value: 2 }, { ts: 3, value: 3 }]));
-    expect(reasonOf(decodeFrame(bytes, parseFrameLimits({ maxEvents: 2 })))).toMatch(/3 events, over the limit of 2/);
+    expect(reasonOf(decodeFrame(bytes, parseFrameLimits({ maxEvents: 2 })))).toMatch(/more than 2 events, over the limit/);
     const long = encodeFrame({ type: 'ack', producer: 'p'.repeat(20), epoch: 0, ackedSeq: 0 });
     expect(reasonOf(decodeFrame(long, parseFrameLimits({ maxProducerLength: 10 })))).toMatch(/"producer" is 20 characters/);
   });
@@ -230,6 +243,45 @@ describe('encodeFrame refuses frames the decoder would refuse', () => {
   });
 });
 
+describe('encodeDataFrame: events as stored CBOR items', () => {
+  const header = { type: 'data' as const, producer: 'gw-1', epoch: 3, firstSeq: 10, lastSeq: 11, watermark: 1000 };
+
+  it('writes the same bytes as encodeFrame for the same events', () => {
+    const events = [{ ts: 1, key: undefined, value: { t: 21.5 } }, { ts: 2, key: 'm-1', value: [1, 2] }];
+    const items = events.map((e) => raw.encode([e.ts, e.key, e.value]));
+    expect(encodeDataFrame({ ...header, items })).toEqual(encodeFrame({ ...header, events }));
+  });
+
+  it('ignores entries a producer keeps after [ts, key, value] (a source position)', () => {
+    const items = [raw.encode([1, undefined, 'a', 'src', 41]), raw.encode([2, 'k', 'b'])];
+    const back = frameOf(decodeFrame(encodeDataFrame({ ...header, items }))) as DataFrame;
+    expect(back.events).toEqual([{ ts: 1, key: undefined, value: 'a' }, { ts: 2, key: 'k', value: 'b' }]);
+  });
+
+  it('round-trips items large enough for every byte-string length form', () => {
+    for (const size of [1, 30, 300, 70_000]) {
+      const items = [raw.encode([1, undefined, 'x'.repeat(size)])];
+      const back = frameOf(decodeFrame(encodeDataFrame({ ...header, lastSeq: 10, items }))) as DataFrame;
+      expect((back.events[0]!.value as string).length).toBe(size);
+    }
+  });
+
+  it('carries a heartbeat with no items, and declared drops', () => {
+    const beat = frameOf(decodeFrame(encodeDataFrame({ ...header, lastSeq: 9, items: [], dropped: 4 })));
+    expect(beat).toEqual({ ...header, lastSeq: 9, events: [], dropped: 4 });
+  });
+
+  it('throws WIRE_INVALID_FRAME when the items do not fit the seq range or are not an array', () => {
+    expect(() => encodeDataFrame({ ...header, items: [raw.encode([1, 0, 0])] })).toThrow(/does not match the 1 events/);
+    expect(() => encodeDataFrame({ ...header, items: 'x' as unknown as Uint8Array[] })).toThrow(expect.objectContaining({ code: 'WIRE_INVALID_FRAME' }) as Error);
+  });
+
+  it('a frame of items that are not whole CBOR is rejected by the decoder, not thrown', () => {
+    const bytes = encodeDataFrame({ ...header, items: [Uint8Array.of(0x83, 0x01), Uint8Array.of(0x02)] });
+    expect(reasonOf(decodeFrame(bytes))).toMatch(/"items"|event 0/);
+  });
+});
+
 describe('parseFrameLimits', () => {
   it('fills defaults and freezes the result', () => {
     const limits = parseFrameLimits({ maxEvents: 5 });
@@ -240,5 +292,24 @@ describe('parseFrameLimits', () => {
   it('rejects a limit that is not a positive integer, naming the option', () => {
     expect(() => parseFrameLimits({ maxBytes: 0 })).toThrow(/maxBytes/);
     expect(() => parseFrameLimits({ maxEvents: 1.5 })).toThrow(/maxEvents/);
+  });
+});
+
+describe('received and durable acks, and the producer base', () => {
+  it('an ack carries receivedSeq beside ackedSeq; received below acked is rejected', () => {
+    const ack: Frame = { type: 'ack', producer: 'gw-1', epoch: 0, ackedSeq: 41, receivedSeq: 99, watermark: 5 };
+    expect(frameOf(decodeFrame(encodeFrame(ack)))).toEqual(ack);
+    expect(reasonOf(decodeFrame(raw.encode({ v: FRAME_VERSION, type: 'ack', producer: 'gw-1', epoch: 0, ackedSeq: 41, receivedSeq: 40 }))))
+      .toMatch(/"receivedSeq" \(40\) is below "ackedSeq" \(41\)/);
+  });
+
+  it('a data frame carries baseSeq (stored items and event objects alike); one not below the first seq is rejected', () => {
+    const items = [raw.encode([1, undefined, 'a']), raw.encode([2, 'k', 'b'])];
+    const f = frameOf(decodeFrame(encodeDataFrame({ type: 'data', producer: 'gw-1', epoch: 0, firstSeq: 10, lastSeq: 11, watermark: 5, items, baseSeq: 9 })));
+    expect(f).toMatchObject({ type: 'data', firstSeq: 10, baseSeq: 9 });
+    expect(frameOf(decodeFrame(encodeFrame(data([{ ts: 1, value: 'a' }], { baseSeq: 4 }))))).toMatchObject({ baseSeq: 4 });
+    // A heartbeat (no events) may sit right at the base.
+    expect(frameOf(decodeFrame(encodeFrame(data([], { firstSeq: 10, lastSeq: 9, baseSeq: 9 }))))).toMatchObject({ baseSeq: 9 });
+    expect(reasonOf(decodeFrame(raw.encode({ ...wireData, firstSeq: 5, lastSeq: 6, baseSeq: 5 })))).toMatch(/"baseSeq" \(5\) is not below the frame's first seq 5/);
   });
 });

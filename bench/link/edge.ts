@@ -1,0 +1,120 @@
+/**
+ * The edge side of the link benchmark, run as its own process (`link.mjs --edge <mode> ...`),
+ * so its RSS and CPU are the sender's alone. It reports on stdout, one JSON object a line:
+ * `{ type: 'idle', rss }` once connected, then `{ type: 'done', ... }`. Modes:
+ *   raw <url> <n>                  mqtt.js, one event per QoS 1 message, 1,000 in flight
+ *   live <url> <dir> <n>           a Sluice sender with a disk outbox, pushing at full speed
+ *   outage <url> <dir> <n>         the same, disconnected while it appends, then draining
+ *   paced <url> <dir> <rate> <s>   the same, paced by the clock; ts carries the send time
+ * Times are wall clock (performance.timeOrigin + now), comparable across the two processes.
+ */
+import { join } from 'node:path';
+import { createChannelSender } from '../../shared/link/index.ts';
+import { openDiskLog } from '../../shared/store/index.ts';
+import { connect, payload, wallNow } from './common.ts';
+
+const rssMb = (): number => Math.round(process.memoryUsage().rss / 1e6);
+const report = (o: Record<string, unknown>): void => { process.stdout.write(`${JSON.stringify(o)}\n`); };
+
+/** Peak RSS, sampled every 50 ms while `run` runs. */
+async function peakRss<T>(run: () => Promise<T>): Promise<{ result: T; peak: number }> {
+  let peak = rssMb();
+  const t = setInterval(() => { peak = Math.max(peak, rssMb()); }, 50);
+  try {
+    const result = await run();
+    return { result, peak: Math.max(peak, rssMb()) };
+  } finally { clearInterval(t); }
+}
+
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return (d.user + d.system) / 1000;
+}
+
+async function raw(url: string, n: number): Promise<void> {
+  const pub = await connect(url, 'raw-pub');
+  report({ type: 'idle', rss: rssMb() });
+  const cpu0 = process.cpuUsage();
+  const t0 = wallNow();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    let inflight = 0;
+    const pump = (): void => {
+      while (inflight < 1000 && sent < n) {
+        inflight++;
+        const body = JSON.stringify({ ...payload, seq: sent++ });
+        pub.publish('bench/raw', body, { qos: 1 }, () => { inflight--; if (sent < n) pump(); else if (inflight === 0) resolve(); });
+      }
+    };
+    pump();
+  });
+  report({ type: 'done', t0, cpuMs: cpuMs(cpu0), rss: rssMb() });
+  await pub.endAsync();
+}
+
+async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: string, a: number, b: number): Promise<void> {
+  const tx = await connect(url, `tx-${mode}`);
+  // BENCH_GROUP_COMMIT_MS sets the outbox's group commit bound (default 5 ms).
+  const groupCommitMs = process.env.BENCH_GROUP_COMMIT_MS === undefined ? {} : { groupCommitMs: Number(process.env.BENCH_GROUP_COMMIT_MS) };
+  const log = await openDiskLog(join(dir, mode), { maxBytes: 1 << 30, ...groupCommitMs });
+  if (mode === 'outage') tx.end(true);
+  const sender = createChannelSender({
+    client: tx, app: 'bench', channel: mode, producer: 'gw', log,
+    ...(mode === 'paced' ? {} : { maxEventsPerFrame: 1000, maxInflightFrames: Number(process.env.BENCH_INFLIGHT ?? 8) }),
+  });
+  report({ type: 'idle', rss: rssMb() });
+  const cpu0 = process.cpuUsage();
+  const t0 = wallNow();
+  const outageRss: number[] = [];
+  const durableLat: number[] = [];
+  const { peak } = await peakRss(async () => {
+    if (mode === 'paced') {
+      const total = a * b;
+      // Push -> durable in the outbox, the part of the added latency the disk sets.
+      const pushedAt = new Float64Array(total + 1);
+      let seen = 0;
+      log.subscribe((ev) => {
+        if (ev.type !== 'durable') return;
+        const now = wallNow();
+        for (; seen < ev.seq && seen < total; seen++) durableLat.push(now - pushedAt[seen + 1]!);
+      });
+      const start = performance.now();
+      for (let i = 0; i < total;) {
+        // Paced by the clock: ~1 ms ticks, each sending its share.
+        const due = Math.floor(((performance.now() - start) * a) / 1000);
+        for (; i < Math.min(due, total); i++) { const now = wallNow(); pushedAt[i + 1] = now; sender.push(now, undefined, { ...payload, seq: i }); }
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      return;
+    }
+    for (let i = 0; i < a; i++) {
+      sender.push(i, undefined, { ...payload, seq: i });
+      if (i % 5000 === 4999) await sender.flushed();
+      if (mode === 'outage' && i % (a / 10) === a / 10 - 1) outageRss.push(rssMb());
+    }
+    await sender.flushed();
+  });
+  const appendedMs = wallNow() - t0;
+  let t1 = t0;
+  let cpu1 = cpu0;
+  if (mode === 'outage') {
+    // The outage ends: everything in the outbox drains.
+    t1 = wallNow();
+    cpu1 = process.cpuUsage();
+    tx.reconnect();
+  }
+  const { peak: drainPeak } = await peakRss(() => sender.drained());
+  const t2 = wallNow();
+  durableLat.sort((x, y) => x - y);
+  const dq = (p: number): number | undefined => durableLat[Math.floor(p * durableLat.length)];
+  report({ type: 'done', t0: t1, t2, durableP50: dq(0.5), durableP99: dq(0.99), appendedMs, cpuMs: cpuMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
+  await sender.close(); await log.close(); tx.end(true);
+}
+
+/** Runs the edge role named by argv (see the module comment). */
+export async function edgeMain(args: readonly string[]): Promise<void> {
+  const [mode, url, ...rest] = args;
+  if (mode === 'raw') await raw(url!, Number(rest[0]));
+  else if (mode === 'live' || mode === 'outage' || mode === 'paced') await channel(mode, url!, rest[0]!, Number(rest[1]), Number(rest[2]));
+  else throw new Error(`unknown edge mode ${String(mode)}`);
+}
