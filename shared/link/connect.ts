@@ -57,6 +57,8 @@ export function connectWithBackoff(url: string, opts: ConnectOptions): MqttClien
     backoff = min;
     opts.onState?.({ type: 'connected' });
   });
+  // An ended client retries no more: a pending retry must not keep the process alive.
+  client.on('end', () => { if (timer) { clearTimeout(timer); timer = undefined; } });
   return client;
 }
 
@@ -66,6 +68,8 @@ export function connectWithBackoff(url: string, opts: ConnectOptions): MqttClien
  * PUBACKs that will never come (delivery is proven by the channels' end-to-end acks anyway).
  */
 export async function disconnect(client: MqttClient, graceMs = 3000): Promise<void> {
+  // With no connection nothing in flight can be delivered: end at once, not after the grace.
+  if (!client.connected) { await client.endAsync(true).catch(() => {}); return; }
   let timer: NodeJS.Timeout | undefined;
   const graceful = client.endAsync(false).then(() => true, () => false);
   const expired = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); });

@@ -63,4 +63,19 @@ describe('crashes: a gateway restarted while the coordinator is down, then the c
     for (const e of expected) expect(got.get(`${e.key}|${e.windowStart}`)!.value, `house ${e.key} window ${e.windowStart}`).toBeCloseTo(e.sum, 6);
     expect(again.proc.stderr()).toMatch(/connected to/);
   }, 120_000);
+
+  it('a gateway whose uplink is down stops cleanly on SIGTERM and tries its uplink no more', async () => {
+    const cloud = await procs.cloud(join(dir, 'cloud-sigterm'));
+    const gw = await procs.edge('gw-9', cloud.mqttUrl, join(dir, 'gw-9'));
+    await gw.proc.waitFor(/connected to/);
+    cloud.proc.child.kill('SIGKILL');
+    await cloud.proc.exit;
+    await gw.proc.waitFor(/uplink down/);
+    const before = gw.proc.stderr().length;
+    gw.proc.child.kill('SIGTERM');
+    expect(await gw.proc.exit).toEqual({ code: 0, signal: null });
+    // Stopping ends the uplink at once: no more retries (they used to go on, holding the process).
+    expect(gw.proc.stderr().slice(before)).not.toMatch(/uplink down/);
+    expect(gw.proc.stdout()).toMatch(/sluice edge gw-9: stopped/);
+  }, 30_000);
 });
