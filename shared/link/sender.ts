@@ -4,64 +4,16 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { Collector } from '../ops/index.ts';
 import type { OutboxLog } from '../store/index.ts';
 import { channelAckTopic, channelDataTopic, decodeFrame, encodeDataFrame, type EncodedDataFrame } from '../wire/index.ts';
-import type { SourcePositions } from './positions.ts';
 import { keepNoDelay } from './no-delay.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { WatermarkMarks } from './watermark-marks.ts';
+import type { ChannelSenderOptions, ChannelSenderStats } from './sender-options.ts';
+
+export type { ChannelSenderOptions, ChannelSenderStats } from './sender-options.ts';
 
 const cbor = new Encoder({ useRecords: false });
 /** CBOR head of a 5-entry array: an outbox record that carries a source position. */
 const POSITION_ITEM = 0x85;
-
-export interface ChannelSenderOptions {
-  /** A connected (or connecting) mqtt.js client; the sender never ends it. */
-  readonly client: MqttClient;
-  readonly app: string;
-  readonly channel: string;
-  readonly partition?: number;
-  /** This producer's id, unique among the channel's senders (e.g. the gateway id). */
-  readonly producer: string;
-  /** Raised when this producer's operator moves: a receiver fences off lower epochs. */
-  readonly epoch?: number;
-  /** The outbox: every event is stored here before it is sent, and trimmed on the receiver's ack. */
-  readonly log: OutboxLog;
-  readonly maxEventsPerFrame?: number;
-  readonly maxBytesPerFrame?: number;
-  /** Frames published but not yet acked by the receiver. */
-  readonly maxInflightFrames?: number;
-  /** With no ack progress for this long, resend from the last acked seq. */
-  readonly ackTimeoutMs?: number;
-  /**
-   * Cap on events sent per second (a token bucket holding one frame's worth), so that draining
-   * a backlog after an outage leaves room on the uplink for live data and other channels.
-   */
-  readonly maxEventsPerSecond?: number;
-  /** Input positions carried in the outbox (see positions.ts), for resuming after a crash. */
-  readonly positions?: SourcePositions;
-  /** A frame with no events carries the watermark when nothing else was sent for this long. */
-  readonly heartbeatMs?: number;
-  readonly clock?: Clock;
-  /** The outbox refused events (reject policy, full disk): hold the sources until it is writable. */
-  readonly onPressure?: (held: boolean) => void;
-}
-
-export interface ChannelSenderStats {
-  appended: number;
-  framesSent: number;
-  eventsSent: number;
-  /** Events sent again (after a reconnect, a resend request or an ack timeout). */
-  eventsResent: number;
-  ackedSeq: number;
-  /** Highest seq the receiver has confirmed receiving (its results may not be durable yet). */
-  receivedSeq: number;
-  resendRequests: number;
-  appendRetries: number;
-  /** Events the outbox dropped by its bound before they were ever sent: lost by declared policy. */
-  droppedUnsent: number;
-  /** Faults in the send loop (it is retried); the newest one's message. */
-  sendErrors: number;
-  lastSendError?: string;
-}
 
 /**
  * The sending end of a channel: a Collector whose events go to the outbox log, then out as
