@@ -78,4 +78,31 @@ describe('crashes: a gateway restarted while the coordinator is down, then the c
     expect(gw.proc.stderr().slice(before)).not.toMatch(/uplink down/);
     expect(gw.proc.stdout()).toMatch(/sluice edge gw-9: stopped/);
   }, 30_000);
+
+  it('the cloud process killed mid-stream (broker, coordinator and worker at once) and restarted: the windows equal the batch', async () => {
+    const data = join(dir, 'cloud-midstream');
+    const cloud = await procs.cloud(data);
+    const statuses = await watchStatuses(cloud.mqttUrl);
+    const gws = await Promise.all(['gw-5', 'gw-6'].map((id) => procs.edge(id, cloud.mqttUrl, join(dir, id), ['site=mid'])));
+    await Promise.all(['gw-5', 'gw-6', 'cloud-0'].map((id) => statuses.until(id, (s) => s.online)));
+    expect((await sluice(['deploy', 'test/fleet/plug-totals.ts', '--cloud', cloud.httpUrl, '--gateways', 'site=mid', '--param', `delay=${DELAY_MS}ms`])).code).toBe(0);
+    await Promise.all(['gw-5', 'gw-6', 'cloud-0'].map((id) => statuses.until(id, runs('plug-totals', 1))));
+    await statuses.close();
+    const sending = Promise.all(gws.map((g, i) => sendPlugReadings(g.localUrl, { seed: 51 + i, devices: 40, rate: 10, readings: 3000 })));
+    // Once the cloud has written some windows, it dies with everything it holds in memory.
+    const file = join(data, 'worker', 'apps', 'plug-totals', 'sinks', 'house-totals.jsonl');
+    await untilFile(file, () => (readWindows(file).size >= 2 ? true : undefined));
+    cloud.proc.child.kill('SIGKILL');
+    await cloud.proc.exit;
+    const back = await procs.cloud(data, cloud.mqttPort);
+    const sent = await sending;
+    const closed = closedUpTo(sent, DELAY_MS);
+    const expected = batchHouseTotals(sent.flat(), 1000).filter((w) => w.windowEnd <= closed);
+    const got = await untilFile(file, () => {
+      const w = readWindows(file);
+      return expected.every((e) => w.has(`${e.key}|${e.windowStart}`)) ? w : undefined;
+    });
+    for (const e of expected) expect(got.get(`${e.key}|${e.windowStart}`)!.value, `house ${e.key} window ${e.windowStart}`).toBeCloseTo(e.sum, 6);
+    expect(back.proc.stderr()).toMatch(/app plug-totals v1 running/);
+  }, 120_000);
 });
