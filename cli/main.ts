@@ -19,7 +19,7 @@ interface Command {
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
-  demo: { about: 'run the example app on its bundled data and print the results', help: DEMO_HELP, run: demoCommand },
+  demo: { about: 'run a small fleet here: a cloud, two gateways and simulated plugs, with an uplink cut', help: DEMO_HELP, run: demoCommand },
   run: { about: 'run an app (or a built artifact) in this process over files or stdio', help: RUN_HELP, run: runCommand },
   plan: { about: 'show where each operator runs (edge, cloud, or split) and why, and the channels', help: PLAN_HELP, run: planCommand },
   build: { about: 'bundle an app into one artifact named by its hash', help: BUILD_HELP, run: buildCommand },

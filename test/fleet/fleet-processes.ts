@@ -42,15 +42,15 @@ export function fleetProcesses() {
   };
   return {
     /** `sluice cloud` on free ports (or the given MQTT port, to restart on the same one). */
-    async cloud(dataDir: string, mqttPort = 0) {
-      const p = start(['cloud', '--data', dataDir, '--mqtt-port', String(mqttPort), '--http-port', '0']);
+    async cloud(dataDir: string, mqttPort = 0, extra: readonly string[] = []) {
+      const p = start(['cloud', '--data', dataDir, '--mqtt-port', String(mqttPort), '--http-port', '0', ...extra]);
       const mqttUrl = (await p.waitFor(/MQTT (mqtt:\/\/\S+)/))[1]!;
       const httpUrl = (await p.waitFor(/HTTP (http:\/\/\S+)/))[1]!;
       return { proc: p, mqttUrl, httpUrl, mqttPort: Number(new URL(mqttUrl).port) };
     },
     /** `sluice edge` with a free local port; resolves with the URL its devices publish to. */
-    async edge(id: string, cloudMqtt: string, dataDir: string, tags: readonly string[] = []) {
-      const p = start(['edge', '--id', id, '--cloud', cloudMqtt, '--data', dataDir, '--local-port', '0', ...(tags.length ? ['--tags', tags.join(',')] : [])]);
+    async edge(id: string, cloudMqtt: string, dataDir: string, tags: readonly string[] = [], extra: readonly string[] = []) {
+      const p = start(['edge', '--id', id, '--cloud', cloudMqtt, '--data', dataDir, '--local-port', '0', ...(tags.length ? ['--tags', tags.join(',')] : []), ...extra]);
       const localUrl = (await p.waitFor(/devices publish to (mqtt:\/\/\S+)/))[1]!;
       return { proc: p, localUrl };
     },
@@ -65,8 +65,8 @@ export function fleetProcesses() {
  * Watches the nodes' retained status messages on the cloud's broker, so a test waits for a
  * state ("gw-3 runs plug-totals v1") as the node reports it, not for a fixed time.
  */
-export async function watchStatuses(mqttUrl: string) {
-  const client: MqttClient = await mqtt.connectAsync(mqttUrl, { clientId: `test-status-${process.pid}-${Math.random().toString(36).slice(2)}`, reconnectPeriod: 200 });
+export async function watchStatuses(mqttUrl: string, auth: { username?: string; password?: string } = {}) {
+  const client: MqttClient = await mqtt.connectAsync(mqttUrl, { clientId: `test-status-${process.pid}-${Math.random().toString(36).slice(2)}`, reconnectPeriod: 200, ...auth });
   const latest = new Map<string, NodeStatus>();
   const waiters: { test: () => boolean; resolve: () => void }[] = [];
   client.on('message', (_t, payload) => {
