@@ -6,6 +6,7 @@ const FLAGS: Record<string, FlagSpec> = {
   data: { type: 'string', value: 'DIR', help: 'registry, artifacts and cloud results (default .sluice-cloud)' },
   'mqtt-port': { type: 'string', value: 'N', help: 'port of the embedded MQTT broker (default 1883; 0 picks a free one)' },
   'http-port': { type: 'string', value: 'N', help: 'port of the HTTP API (default 8080; 0 picks a free one)' },
+  'ws-port': { type: 'string', value: 'N', help: 'MQTT over WebSocket on the embedded broker, for browsers (default 8083; 0 picks a free one)' },
   host: { type: 'string', value: 'ADDR', help: 'interface to listen on (default 127.0.0.1; 0.0.0.0 for gateways on the network)' },
   broker: { type: 'string', value: 'URL', help: 'use this external MQTT broker instead of the embedded one' },
   username: { type: 'string', value: 'U', help: 'username for the external broker (with --password)' },
@@ -32,6 +33,7 @@ export async function cloudCommand(argv: readonly string[], io: Io): Promise<num
     dataDir: (flags.data as string | undefined) ?? '.sluice-cloud',
     mqttPort: portFlag('mqtt-port', flags['mqtt-port'] as string | undefined, 1883),
     httpPort: portFlag('http-port', flags['http-port'] as string | undefined, 8080),
+    wsPort: portFlag('ws-port', flags['ws-port'] as string | undefined, 8083),
     ...(flags.host ? { host: flags.host as string } : {}),
     ...(broker !== undefined ? { broker } : {}),
     ...credentials(flags),
@@ -39,6 +41,7 @@ export async function cloudCommand(argv: readonly string[], io: Io): Promise<num
     log: (line) => io.stderr.write(`sluice cloud: ${line}\n`),
   });
   io.stdout.write(`sluice cloud: MQTT ${cloud.mqttUrl} (gateways: sluice edge --cloud ${cloud.mqttUrl} --id NAME)\n`);
+  if (cloud.wsUrl) io.stdout.write(`sluice cloud: WebSocket ${cloud.wsUrl} (MQTT for browsers)\n`);
   io.stdout.write(`sluice cloud: HTTP ${cloud.httpUrl} (deploys: sluice deploy app.ts --cloud ${cloud.httpUrl})\n`);
   await untilSignal();
   await cloud.close();

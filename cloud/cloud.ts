@@ -9,6 +9,8 @@ export interface CloudOptions {
   /** Port of the embedded broker (0 picks a free one); ignored with `broker`. */
   readonly mqttPort: number;
   readonly httpPort: number;
+  /** Port of the embedded broker's MQTT-over-WebSocket listener, for browsers (0 picks one; none when unset). */
+  readonly wsPort?: number;
   /** Interface to listen on (default 127.0.0.1; 0.0.0.0 for gateways on the network). */
   readonly host?: string;
   /** An external MQTT broker to use instead of the embedded one. */
@@ -24,6 +26,8 @@ export interface Cloud {
   readonly mqttUrl: string;
   /** The HTTP API `sluice deploy --cloud` talks to. */
   readonly httpUrl: string;
+  /** MQTT over WebSocket on the embedded broker, for browsers, when it listens. */
+  readonly wsUrl: string | undefined;
   readonly coordinator: Coordinator;
   readonly worker: NodeAgent;
   close(): Promise<void>;
@@ -44,7 +48,7 @@ export const EMBEDDED_WORKER_ID = 'cloud-0';
 export async function startCloud(o: CloudOptions): Promise<Cloud> {
   const log = o.log ?? (() => {});
   const embedded: EmbeddedBroker | undefined = o.broker === undefined
-    ? await createEmbeddedBroker({ port: o.mqttPort, ...(o.host ? { host: o.host } : {}) })
+    ? await createEmbeddedBroker({ port: o.mqttPort, ...(o.host ? { host: o.host } : {}), ...(o.wsPort !== undefined ? { wsPort: o.wsPort } : {}) })
     : undefined;
   const mqttUrl = embedded?.url ?? o.broker!;
   const auth = {
@@ -63,7 +67,7 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
   });
   const http = await startHttpApi(coordinator, { port: o.httpPort, ...(o.host ? { host: o.host } : {}) });
   return {
-    mqttUrl, httpUrl: http.url, coordinator, worker,
+    mqttUrl, httpUrl: http.url, wsUrl: embedded?.wsUrl, coordinator, worker,
     async close() {
       await http.close();
       await worker.close();

@@ -1,5 +1,7 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes, type AedesOptions } from 'aedes';
+import { createWebSocketStream, WebSocketServer } from 'ws';
 import { IoError } from '../errors.ts';
 
 export interface EmbeddedBrokerOptions {
@@ -9,6 +11,8 @@ export interface EmbeddedBrokerOptions {
   readonly host?: string;
   /** When set, clients must connect with this username and password. */
   readonly credentials?: { readonly username: string; readonly password: string };
+  /** Also serve MQTT over WebSocket (for browsers: the dashboard) on this port; 0 picks a free one. */
+  readonly wsPort?: number;
   /** Passed to aedes as they are (hooks such as authorizePublish). */
   readonly aedes?: Partial<AedesOptions>;
 }
@@ -19,6 +23,8 @@ export interface EmbeddedBroker {
   readonly port: number;
   readonly host: string;
   readonly aedes: Aedes;
+  /** `ws://host:port` when `wsPort` was given. */
+  readonly wsUrl: string | undefined;
   /** Disconnects every client and stops listening. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -61,18 +67,40 @@ export async function createEmbeddedBroker(options: EmbeddedBrokerOptions = {}):
   }
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  const bracket = (h: string) => (h.includes(':') ? `[${h}]` : h);
+  let ws: { close(): Promise<void>; url: string } | undefined;
+  if (options.wsPort !== undefined) {
+    const http = createHttpServer();
+    const wss = new WebSocketServer({ server: http });
+    // Each WebSocket is a duplex stream of MQTT packets: aedes handles it as it does a socket.
+    wss.on('connection', (socket) => { aedes.handle(createWebSocketStream(socket) as never); });
+    try {
+      await listen(http, options.wsPort, host);
+    } catch (err) {
+      server.close();
+      await new Promise<void>((r) => aedes.close(() => r()));
+      throw err;
+    }
+    const a = http.address();
+    ws = {
+      url: `ws://${bracket(host)}:${typeof a === 'object' && a ? a.port : 0}`,
+      close: () => new Promise<void>((r) => { for (const c of wss.clients) c.terminate(); wss.close(); http.close(() => r()); }),
+    };
+  }
   let closing: Promise<void> | undefined;
   return {
-    url: `mqtt://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    url: `mqtt://${bracket(host)}:${port}`,
     port,
     host,
     aedes,
+    wsUrl: ws?.url,
     close() {
       closing ??= (async () => {
         const serverClosed = new Promise<void>((r) => server.close(() => r()));
         await new Promise<void>((r) => aedes.close(() => r()));
         // Sockets that never sent CONNECT are not aedes clients yet; drop them too.
         for (const s of sockets) s.destroy();
+        await ws?.close();
         await serverClosed;
       })();
       return closing;

@@ -1,7 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
+import { decodeStatus } from '../../shared/wire/index.ts';
 import { ensureBundle, sluice } from '../support/bundle.ts';
 import { fleetProcesses, runs, watchStatuses } from './fleet-processes.ts';
 import { batchHouseTotals, closedUpTo, readWindows, sendPlugReadings, untilFile, type PlugReading } from './plug-data.ts';
@@ -48,6 +50,11 @@ describe('the fleet: one cloud and three gateways, from the bundle', () => {
     const expected = batchHouseTotals(sent.flat(), WINDOW_MS).filter((w) => w.windowEnd <= closed);
     expect(expected.length).toBeGreaterThan(3);
     const file = join(dir, 'cloud', 'worker', 'apps', 'plug-totals', 'sinks', 'house-totals.jsonl');
+    onTestFailed(() => {
+      const letters = join(dir, 'cloud', 'worker', 'apps', 'plug-totals', 'dead-letter.jsonl');
+      console.error(`cloud dead letters:\n${existsSync(letters) ? readFileSync(letters, 'utf8').slice(0, 3000) : 'none'}`);
+      for (const id of ['gw-1', 'gw-2', 'gw-3', 'cloud-0']) console.error(`${id}: ${JSON.stringify(statuses.latest(id)?.apps)}`);
+    });
     const got = await untilFile(file, () => {
       const w = readWindows(file);
       return expected.every((e) => w.has(`${e.key}|${e.windowStart}`)) ? w : undefined;
@@ -74,6 +81,23 @@ describe('the fleet: one cloud and three gateways, from the bundle', () => {
     expect(table.code).toBe(0);
     expect(table.stdout).toMatch(/gw-4\s+online\s+plug-totals v1\s+running\s+\d+\s+[\d.]+\s+0\s/);
   }, 60_000);
+
+  it('serves MQTT over WebSocket for browsers: a client there reads every node\'s retained status', async () => {
+    expect(cloud.wsUrl).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    const browser = await mqtt.connectAsync(cloud.wsUrl!, { clientId: 'test-browser', reconnectPeriod: 0 });
+    try {
+      const seen = new Set<string>();
+      const all = new Promise<void>((resolve) => browser.on('message', (_t, p) => {
+        const r = decodeStatus(p);
+        if (r.ok && r.message.online) seen.add(r.message.node);
+        if (['gw-1', 'gw-2', 'gw-3', 'cloud-0'].every((n) => seen.has(n))) resolve();
+      }));
+      await browser.subscribeAsync('sluice/v1/node/+/status');
+      await all;
+    } finally {
+      await browser.endAsync(true);
+    }
+  });
 
   it('undeploy stops the app on every node and removes its state there', async () => {
     for (const g of gateways) expect(existsSync(join(dir, g.id, 'apps', 'plug-totals'))).toBe(true);

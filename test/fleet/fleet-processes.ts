@@ -43,10 +43,11 @@ export function fleetProcesses() {
   return {
     /** `sluice cloud` on free ports (or the given MQTT port, to restart on the same one). */
     async cloud(dataDir: string, mqttPort = 0, extra: readonly string[] = []) {
-      const p = start(['cloud', '--data', dataDir, '--mqtt-port', String(mqttPort), '--http-port', '0', ...extra]);
+      const p = start(['cloud', '--data', dataDir, '--mqtt-port', String(mqttPort), '--http-port', '0', '--ws-port', '0', ...extra]);
       const mqttUrl = (await p.waitFor(/MQTT (mqtt:\/\/\S+)/))[1]!;
       const httpUrl = (await p.waitFor(/HTTP (http:\/\/\S+)/))[1]!;
-      return { proc: p, mqttUrl, httpUrl, mqttPort: Number(new URL(mqttUrl).port) };
+      const wsUrl = /WebSocket (ws:\/\/\S+)/.exec(p.stdout())?.[1];
+      return { proc: p, mqttUrl, httpUrl, wsUrl, mqttPort: Number(new URL(mqttUrl).port) };
     },
     /** `sluice edge` with a free local port; resolves with the URL its devices publish to. */
     async edge(id: string, cloudMqtt: string, dataDir: string, tags: readonly string[] = [], extra: readonly string[] = []) {
