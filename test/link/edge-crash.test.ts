@@ -47,7 +47,7 @@ describe('the edge process killed with SIGKILL mid-stream', () => {
     const expected = readFileSync(join(dir, 'whole.jsonl'), 'utf8').trim().split('\n').sort();
 
     const out = join(dir, 'sums.jsonl');
-    const cloud = start(['--part', 'cloud', '--broker', broker.url, '--out', `sums=${out}`, '--expect', 'gw-1']);
+    const cloud = start(['--part', 'cloud', '--broker', broker.url, '--out', `sums=${out}`, '--expect', 'gw-1', '--state', join(dir, 'cloud-state')]);
     const edgeArgs = ['--part', 'edge', '--broker', proxy.url, '--in', `readings=${input}`, '--producer', 'gw-1', '--state', join(dir, 'state')];
     const logs: string[] = [];
     onTestFailed(() => { console.error(`edge runs:\n${logs.join('\n---\n')}\ncloud:\n${cloud.stderr()}`); });

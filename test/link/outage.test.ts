@@ -39,7 +39,7 @@ afterAll(async () => {
 /** Feeds the edge its input in 20 chunks; `between(k)` may change the link after chunk k. */
 async function run(name: string, edgeExtra: string[], between: (k: number) => Promise<void>) {
   const out = join(dir, `${name}.jsonl`);
-  const cloud = start(['--part', 'cloud', '--broker', broker.url, '--out', `sums=${out}`, '--expect', 'gw-1']);
+  const cloud = start(['--part', 'cloud', '--broker', broker.url, '--out', `sums=${out}`, '--expect', 'gw-1', '--state', join(dir, `${name}-cloud-state`)]);
   const edge = start(['--part', 'edge', '--broker', proxy.url, '--in', 'readings=-', '--producer', 'gw-1', '--state', join(dir, `${name}-state`), ...edgeExtra]);
   onTestFailed(() => { console.error(`edge:\n${edge.stderr()}\ncloud:\n${cloud.stderr()}`); });
   const chunk = EVENTS / 20;
@@ -86,7 +86,7 @@ describe(`long outages over ${EVENTS.toLocaleString()} events`, () => {
     writeFileSync(join(dir, 'in.jsonl'), `${lines.join('\n')}\n`);
     proxy.refuse(true);
     const out = join(dir, 'overflow.jsonl');
-    const cloud = start(['--part', 'cloud', '--broker', broker.url, '--out', `sums=${out}`, '--expect', 'gw-1']);
+    const cloud = start(['--part', 'cloud', '--broker', broker.url, '--out', `sums=${out}`, '--expect', 'gw-1', '--state', join(dir, 'overflow-cloud-state')]);
     const edge = start(['--part', 'edge', '--broker', proxy.url, '--in', `readings=${join(dir, 'in.jsonl')}`, '--producer', 'gw-1',
       '--state', join(dir, 'overflow-state'), '--outbox-max-bytes', String(2 << 20), '--outbox-overflow', 'drop-oldest']);
     onTestFailed(() => { console.error(`edge:\n${edge.stderr()}\ncloud:\n${cloud.stderr()}`); });

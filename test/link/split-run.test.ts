@@ -33,7 +33,7 @@ const start = (args: string[]) => parts.start(args);
 /** Runs cloud and edge; the input goes in ten chunks, and `afterChunk` may inject a fault after each. */
 async function splitRun(name: string, brokerUrl: string, edgeUrl: string, afterChunk: (k: number) => Promise<void>, extra: string[] = []) {
   const out = join(dir, `${name}.jsonl`);
-  const cloud = start(['--part', 'cloud', '--broker', brokerUrl, '--out', `sums=${out}`, '--expect', 'gw-1', ...extra]);
+  const cloud = start(['--part', 'cloud', '--broker', brokerUrl, '--out', `sums=${out}`, '--expect', 'gw-1', '--state', join(dir, `${name}-cloud-state`), ...extra]);
   // On a failure or a timeout, show what both processes said.
   onTestFailed(() => { console.error(`edge stderr:\n${edge.stderr()}\ncloud stderr:\n${cloud.stderr()}`); });
   const edge = start(['--part', 'edge', '--broker', edgeUrl, '--in', 'readings=-', '--producer', 'gw-1', '--state', join(dir, `${name}-state`), ...extra]);
@@ -110,7 +110,7 @@ describe.skipIf(!hasMosquitto())('the same split over Mosquitto 2 with a usernam
   }
 
   it('a wrong password is reported and retried, not a crash', async () => {
-    const edge = start(['--part', 'edge', '--broker', mosquitto.url, '--in', 'readings=-', '--username', 'sluice', '--password', 'wrong']);
+    const edge = start(['--part', 'edge', '--broker', mosquitto.url, '--in', 'readings=-', '--username', 'sluice', '--password', 'wrong', '--state', join(dir, 'wrong-password-state')]);
     const refused = new Promise<void>((resolve) => edge.child.stderr!.on('data', () => { if (/link down/.test(edge.stderr())) resolve(); }));
     await refused;
     expect(edge.stderr()).toMatch(/link down \(.*(Bad username or password|Not authorized).*\); retrying in \d+ ms/i);
