@@ -57,7 +57,9 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
     });
     channels.setFlush(() => run.flushed());
     if (channels.acksOnDelivery) io.stderr.write(`sluice: inbound events are acked on delivery, so a crash of this part loses open state: ${channels.acksOnDelivery}\n`);
-    const onSigint = () => { void run.stop(); };
+    // Stopping also closes the channels: a final drain waiting for acks from a cloud that is gone
+    // would otherwise hold the process (the outbox keeps what is unacked for the next run).
+    const onSigint = () => { void run.stop(); void channels.close(); };
     process.once('SIGINT', onSigint);
     process.once('SIGTERM', onSigint);
     try {
