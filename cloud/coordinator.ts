@@ -221,7 +221,7 @@ export class Coordinator {
     void this.serial(async () => {
       const old = this.data.nodes[s.node];
       const changed = !old || old.role !== s.role || JSON.stringify(old.tags) !== JSON.stringify(s.tags);
-      const wentOnline = old !== undefined && old.online !== s.online;
+      const onlineChanged = old !== undefined && old.online !== s.online;
       const rec: NodeRecord = old ?? { id: s.node, role: s.role, tags: s.tags, online: s.online, firstSeen: Date.now(), lastSeen: Date.now() };
       rec.role = s.role; rec.tags = s.tags; rec.online = s.online; rec.lastSeen = Date.now();
       if (s.capabilities) rec.capabilities = s.capabilities;
@@ -232,7 +232,7 @@ export class Coordinator {
         this.data.revision++;
         this.o.log?.(`${old ? 'node changed' : 'node joined'}: ${s.node} (${s.role}${s.tags.length ? `, ${s.tags.join(' ')}` : ''})`);
       }
-      if (changed || wentOnline) await this.registry.save();
+      if (changed || onlineChanged) await this.registry.save();
       if (changed) await this.publishAll(false);
     });
   }

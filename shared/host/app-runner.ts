@@ -96,12 +96,6 @@ export class AppRunner {
     }
   }
 
-  /** Same app, version, artifact and params: nothing to restart. */
-  matches(d: DesiredApp): boolean {
-    const a = this.desired;
-    return a.version === d.version && a.hash === d.hash && JSON.stringify(a.params) === JSON.stringify(d.params);
-  }
-
   status(): AppStatus {
     const st = this.channels.stats();
     const m = this.run.metrics();

@@ -53,6 +53,7 @@ export class ArtifactCache {
       const finish = (err: Error | undefined, path?: string) => {
         if (done) return;
         done = true;
+        this.cancel.delete(hash);
         this.client.removeListener('message', onMessage);
         this.client.removeListener('connect', subscribe);
         this.client.unsubscribe(topic, () => {});

@@ -106,8 +106,9 @@ export class FragmentHost {
     }
     for (const d of desired.apps) {
       const slot = this.slots.get(d.app);
-      if (slot?.type === 'running' && slot.runner.matches(d)) continue;
-      if (slot?.type === 'fetching' && sameVersion(slot.desired, d)) continue;
+      // Running or on its way at the same version, artifact and params: nothing to restart.
+      const now = this.current(d.app);
+      if (slot?.type !== 'failed' && now !== undefined && sameDeployment(now, d)) continue;
       if (slot) await this.stopSlot(d.app, slot);
       this.startSlot(d);
     }
@@ -177,6 +178,6 @@ export class FragmentHost {
   }
 }
 
-function sameVersion(a: DesiredApp, b: DesiredApp): boolean {
+function sameDeployment(a: DesiredApp, b: DesiredApp): boolean {
   return a.version === b.version && a.hash === b.hash && JSON.stringify(a.params) === JSON.stringify(b.params);
 }

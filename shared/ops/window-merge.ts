@@ -6,8 +6,9 @@
 // for allowed lateness after the window fires. Placement: cloud (issue 5's final merge).
 import type { AggregateConfig } from '../graph/index.ts';
 import { AlignedWindows } from './aligned-windows.ts';
-import { NO_OUTPUT, Operator, type Collector, type OpContext } from './operator.ts';
-import { aggregateLogic, type WindowEmitter, type WindowLogic } from './window-logic.ts';
+import type { OpContext } from './operator.ts';
+import { aggregateLogic, type WindowLogic } from './window-logic.ts';
+import { WindowedOperator } from './windowed-operator.ts';
 import type { PartialMessage } from './window-partial.ts';
 
 /**
@@ -21,17 +22,9 @@ import type { PartialMessage } from './window-partial.ts';
  * @example
  * const merge = new WindowMergeOp('per-machine', 0, ctx, aggregateConfig);
  */
-export class WindowMergeOp extends Operator implements WindowEmitter<unknown> {
-  /** Events beyond allowed lateness go here (the `late()` side output). */
-  lateOut: Collector = NO_OUTPUT;
+export class WindowMergeOp extends WindowedOperator {
   private readonly store: AlignedWindows<unknown>;
-  private readonly logic: WindowLogic<unknown>;
-  private emitTs = 0;
-  private emitKey: unknown;
-  private readonly emitValue = (v: unknown): void => {
-    this.m.out++;
-    this.out.push(this.emitTs, this.emitKey, v);
-  };
+  protected readonly logic: WindowLogic<unknown>;
 
   constructor(id: string, instance: number, ctx: OpContext, cfg: AggregateConfig) {
     super(id, 'aggregate', instance, ctx);
@@ -73,18 +66,6 @@ export class WindowMergeOp extends Operator implements WindowEmitter<unknown> {
     this.store.advance(wm);
     this.out.watermark(wm);
     this.lateOut.watermark(wm);
-  }
-
-  emit(key: unknown, start: number, end: number, acc: unknown, revision: number): void {
-    this.emitTs = end - 1;
-    this.emitKey = key;
-    try { this.logic.results(key, start, end, acc, revision, this.emitValue); } catch (err) { this.reject(err, { key, windowStart: start, windowEnd: end }); }
-  }
-
-  update(key: unknown, start: number, end: number, acc: unknown, value: unknown, side: 0 | 1, revision: number): void {
-    this.emitTs = end - 1;
-    this.emitKey = key;
-    try { this.logic.updates(key, start, end, acc, value, side, revision, this.emitValue); } catch (err) { this.reject(err, value); }
   }
 
   /** Number of (window, key) accumulators held, open and retained. */

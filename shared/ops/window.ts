@@ -5,29 +5,22 @@
 // aggregates can be split into an edge partial and a cloud merge.
 import type { WindowConfig } from '../graph/index.ts';
 import { AlignedWindows } from './aligned-windows.ts';
-import { NO_OUTPUT, Operator, type Collector, type OpContext } from './operator.ts';
+import type { OpContext } from './operator.ts';
 import { SessionWindows } from './session-windows.ts';
-import type { WindowEmitter, WindowLogic } from './window-logic.ts';
+import type { WindowLogic } from './window-logic.ts';
+import { WindowedOperator } from './windowed-operator.ts';
 
 type Store = AlignedWindows<unknown> | SessionWindows<unknown>;
 
 /** Window aggregate and window join: one operator, the logic decides what a firing emits. */
-export class WindowOp extends Operator implements WindowEmitter<unknown> {
-  /** Events beyond allowed lateness go here (the `late()` side output). */
-  lateOut: Collector = NO_OUTPUT;
+export class WindowOp extends WindowedOperator {
   private readonly store: Store;
   private readonly processing: boolean;
   private timer: unknown;
   private timerAt = Infinity;
-  private emitTs = 0;
-  private emitKey: unknown;
-  private readonly emitValue = (v: unknown): void => {
-    this.m.out++;
-    this.out.push(this.emitTs, this.emitKey, v);
-  };
 
   constructor(id: string, kind: 'aggregate' | 'join', instance: number, ctx: OpContext,
-    cfg: WindowConfig, private readonly logic: WindowLogic<unknown>) {
+    cfg: WindowConfig, protected readonly logic: WindowLogic<unknown>) {
     super(id, kind, instance, ctx);
     const w = cfg.window;
     this.store = w.type === 'session'
@@ -62,18 +55,6 @@ export class WindowOp extends Operator implements WindowEmitter<unknown> {
     this.store.advance(wm);
     this.out.watermark(wm);
     this.lateOut.watermark(wm);
-  }
-
-  emit(key: unknown, start: number, end: number, acc: unknown, revision: number): void {
-    this.emitTs = end - 1;
-    this.emitKey = key;
-    try { this.logic.results(key, start, end, acc, revision, this.emitValue); } catch (err) { this.reject(err, { key, windowStart: start, windowEnd: end }); }
-  }
-
-  update(key: unknown, start: number, end: number, acc: unknown, value: unknown, side: 0 | 1, revision: number): void {
-    this.emitTs = end - 1;
-    this.emitKey = key;
-    try { this.logic.updates(key, start, end, acc, value, side, revision, this.emitValue); } catch (err) { this.reject(err, value); }
   }
 
   private schedule(): void {

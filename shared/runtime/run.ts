@@ -92,8 +92,10 @@ export function startRun(graph: Graph, opts: RunOptions): Run {
   const sinkTarget = (name: string): SinkTarget => {
     let t = targets.get(name);
     if (!t) {
-      const target = makeTarget(`sink:${name}`, opts.sinks[name]!);
-      if (target.flushed) flushers.push(target);
+      const binding = opts.sinks[name]!;
+      const target = makeTarget(`sink:${name}`, binding);
+      // File and stream writers are flushed through `writers`; targets given whole flush themselves.
+      if (binding.type === 'target' && target.flushed) flushers.push(target);
       t = sharedTarget(target, sinkInstances(graph, name));
       targets.set(name, t);
     }

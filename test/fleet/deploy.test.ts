@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest'
 import { decodeStatus } from '../../shared/wire/index.ts';
 import { ensureBundle, sluice } from '../support/bundle.ts';
 import { fleetProcesses, runs, watchStatuses } from './fleet-processes.ts';
-import { batchHouseTotals, closedUpTo, readWindows, sendPlugReadings, untilFile, type PlugReading } from './plug-data.ts';
+import { batchHouseTotals, sendPlugReadings, untilClosedWindows, type PlugReading } from './plug-data.ts';
 
 const APP = 'test/fleet/plug-totals.ts';
 const WINDOW_MS = 1000;
@@ -46,19 +46,14 @@ describe('the fleet: one cloud and three gateways, from the bundle', () => {
 
     // Each gateway's devices: 40 plugs at 10 Hz, in houses 0 and 1 on every gateway: houses span gateways.
     const sent: PlugReading[][] = await Promise.all(gateways.map((g, i) => sendPlugReadings(g.localUrl, { seed: 11 + i, devices: 40, rate: 10, readings: 2000 })));
-    const closed = closedUpTo(sent, DELAY_MS);
-    const expected = batchHouseTotals(sent.flat(), WINDOW_MS).filter((w) => w.windowEnd <= closed);
-    expect(expected.length).toBeGreaterThan(3);
     const file = join(dir, 'cloud', 'worker', 'apps', 'plug-totals', 'sinks', 'house-totals.jsonl');
     onTestFailed(() => {
       const letters = join(dir, 'cloud', 'worker', 'apps', 'plug-totals', 'dead-letter.jsonl');
       console.error(`cloud dead letters:\n${existsSync(letters) ? readFileSync(letters, 'utf8').slice(0, 3000) : 'none'}`);
       for (const id of ['gw-1', 'gw-2', 'gw-3', 'cloud-0']) console.error(`${id}: ${JSON.stringify(statuses.latest(id)?.apps)}`);
     });
-    const got = await untilFile(file, () => {
-      const w = readWindows(file);
-      return expected.every((e) => w.has(`${e.key}|${e.windowStart}`)) ? w : undefined;
-    });
+    const { expected, got } = await untilClosedWindows(file, sent, DELAY_MS, WINDOW_MS);
+    expect(expected.length).toBeGreaterThan(3);
     for (const e of expected) {
       const row = got.get(`${e.key}|${e.windowStart}`)!;
       expect(row.value, `house ${e.key} window ${e.windowStart}`).toBeCloseTo(e.sum, 6);

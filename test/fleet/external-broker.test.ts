@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hasMosquitto, startMosquitto, type MosquittoBroker } from '../support/brokers.ts';
 import { ensureBundle, sluice } from '../support/bundle.ts';
 import { fleetProcesses, runs, watchStatuses } from './fleet-processes.ts';
-import { batchHouseTotals, closedUpTo, readWindows, sendPlugReadings, untilFile } from './plug-data.ts';
+import { sendPlugReadings, untilClosedWindows } from './plug-data.ts';
 
 const DELAY_MS = 1500;
 const AUTH = { username: 'sluice', password: 's3cret' };
@@ -30,14 +30,9 @@ describe.skipIf(!hasMosquitto())('sluice cloud --broker: the fleet on Mosquitto 
     await Promise.all(['gw-1', 'gw-2', 'cloud-0'].map((id) => statuses.until(id, runs('plug-totals', 1))));
     await statuses.close();
     const sent = await Promise.all(gws.map((g, i) => sendPlugReadings(g.localUrl, { seed: 61 + i, devices: 40, rate: 10, readings: 1500 })));
-    const closed = closedUpTo(sent, DELAY_MS);
-    const expected = batchHouseTotals(sent.flat(), 1000).filter((w) => w.windowEnd <= closed);
-    expect(expected.length).toBeGreaterThan(3);
     const file = join(dir, 'cloud', 'worker', 'apps', 'plug-totals', 'sinks', 'house-totals.jsonl');
-    const got = await untilFile(file, () => {
-      const w = readWindows(file);
-      return expected.every((e) => w.has(`${e.key}|${e.windowStart}`)) ? w : undefined;
-    });
+    const { expected, got } = await untilClosedWindows(file, sent, DELAY_MS);
+    expect(expected.length).toBeGreaterThan(3);
     for (const e of expected) expect(got.get(`${e.key}|${e.windowStart}`)!.value, `house ${e.key} window ${e.windowStart}`).toBeCloseTo(e.sum, 6);
   }, 90_000);
 });

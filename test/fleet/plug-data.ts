@@ -76,3 +76,17 @@ export function untilFile<T>(file: string, test: () => T | undefined): Promise<T
     }, 250);
   });
 }
+
+/**
+ * The batch's house totals for every window closed once all of `sent` is in (see `closedUpTo`),
+ * and the cloud's results from `file` once they hold each of those windows.
+ */
+export async function untilClosedWindows(file: string, sent: readonly (readonly PlugReading[])[], delayMs: number, windowMs = 1000) {
+  const closed = closedUpTo(sent, delayMs);
+  const expected = batchHouseTotals(sent.flat(), windowMs).filter((w) => w.windowEnd <= closed);
+  const got = await untilFile(file, () => {
+    const w = readWindows(file);
+    return expected.every((e) => w.has(`${e.key}|${e.windowStart}`)) ? w : undefined;
+  });
+  return { expected, got };
+}

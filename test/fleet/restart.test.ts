@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ensureBundle, sluice } from '../support/bundle.ts';
 import { fleetProcesses, runs, watchStatuses } from './fleet-processes.ts';
-import { batchHouseTotals, closedUpTo, readWindows, sendPlugReadings, untilFile } from './plug-data.ts';
+import { readWindows, sendPlugReadings, untilClosedWindows, untilFile } from './plug-data.ts';
 
 const DELAY_MS = 1500;
 
@@ -52,14 +52,9 @@ describe('crashes: a gateway restarted while the coordinator is down, then the c
     expect(nodes.find((n) => n.id === 'gw-1')!.tags).toEqual(['site=plant']);
 
     // The backlogs drain, and the cloud's windows equal the batch over everything sent.
-    const closed = closedUpTo(sent, DELAY_MS);
-    const expected = batchHouseTotals(sent.flat(), 1000).filter((w) => w.windowEnd <= closed);
-    expect(expected.length).toBeGreaterThan(3);
     const file = join(dir, 'cloud', 'worker', 'apps', 'plug-totals', 'sinks', 'house-totals.jsonl');
-    const got = await untilFile(file, () => {
-      const w = readWindows(file);
-      return expected.every((e) => w.has(`${e.key}|${e.windowStart}`)) ? w : undefined;
-    });
+    const { expected, got } = await untilClosedWindows(file, sent, DELAY_MS);
+    expect(expected.length).toBeGreaterThan(3);
     for (const e of expected) expect(got.get(`${e.key}|${e.windowStart}`)!.value, `house ${e.key} window ${e.windowStart}`).toBeCloseTo(e.sum, 6);
     expect(again.proc.stderr()).toMatch(/connected to/);
   }, 120_000);
@@ -96,12 +91,7 @@ describe('crashes: a gateway restarted while the coordinator is down, then the c
     await cloud.proc.exit;
     const back = await procs.cloud(data, cloud.mqttPort);
     const sent = await sending;
-    const closed = closedUpTo(sent, DELAY_MS);
-    const expected = batchHouseTotals(sent.flat(), 1000).filter((w) => w.windowEnd <= closed);
-    const got = await untilFile(file, () => {
-      const w = readWindows(file);
-      return expected.every((e) => w.has(`${e.key}|${e.windowStart}`)) ? w : undefined;
-    });
+    const { expected, got } = await untilClosedWindows(file, sent, DELAY_MS);
     for (const e of expected) expect(got.get(`${e.key}|${e.windowStart}`)!.value, `house ${e.key} window ${e.windowStart}`).toBeCloseTo(e.sum, 6);
     expect(back.proc.stderr()).toMatch(/app plug-totals v1 running/);
   }, 120_000);

@@ -1,45 +1,22 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { startAedes, type AedesTestBroker } from '../support/brokers.ts';
-import { ensureBundle, sluice } from '../support/bundle.ts';
-import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
-import { partStarter, readings, splitApp } from './split-app.ts';
+import { describe, expect, it, onTestFailed } from 'vitest';
+import { sluice } from '../support/bundle.ts';
+import { crashRig } from './split-app.ts';
 
 const EVENTS = 200_000;
 const KILLS = 3;
 
-let dir: string;
-let app: string;
-let input: string;
-let broker: AedesTestBroker;
-let proxy: FaultProxy;
-const parts = partStarter(() => app);
-
-beforeAll(async () => {
-  ensureBundle();
-  dir = mkdtempSync(join(tmpdir(), 'sluice-cloud-crash-'));
-  app = join(dir, 'app.ts');
-  writeFileSync(app, splitApp('cloudcrash'));
-  input = join(dir, 'in.jsonl');
-  writeFileSync(input, `${readings(EVENTS, 11).join('\n')}\n`);
-  broker = await startAedes();
-  // The cloud reaches the broker through a proxy: its traffic tells how far it has got.
-  proxy = await createFaultProxy({ target: { host: '127.0.0.1', port: broker.port } });
-});
-afterAll(async () => {
-  parts.killAll();
-  await proxy.close();
-  await broker.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+// The cloud reaches the broker through the rig's proxy: its traffic tells how far it has got.
+const rig = crashRig('cloudcrash', EVENTS);
+const parts = rig.parts;
 
 describe('the cloud process killed with SIGKILL mid-stream and restarted', () => {
   // The cloud acks an event only once every window holding it has fired and been written, and
   // it saves the watermark those results are final up to before it acks: a restarted cloud gets
   // every event of every window still open again, and fires no finished window a second time.
   it(`${KILLS} kills over ${EVENTS.toLocaleString()} events: every window equals the app run whole`, async () => {
+    const { dir, app, input, broker, proxy } = rig;
     const whole = await sluice(['run', app, '--in', `readings=${input}`, '--out', `sums=${join(dir, 'whole.jsonl')}`, '--quiet']);
     expect(whole.code).toBe(0);
     const out = join(dir, 'sums.jsonl');

@@ -1,5 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { BUNDLE } from '../support/bundle.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { startAedes, type AedesTestBroker } from '../support/brokers.ts';
+import { BUNDLE, ensureBundle } from '../support/bundle.ts';
+import { createFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
 
 /**
  * The app the process-level channel suites split: a stateless edge (filter, key by machine)
@@ -45,4 +51,42 @@ export function partStarter(app: () => string) {
       for (const c of children.splice(0)) c.kill('SIGKILL');
     },
   };
+}
+
+/** What the crash suites share, filled in before their tests run. */
+export interface CrashRig {
+  dir: string;
+  app: string;
+  /** `events` readings of 11 machines, one JSON line each. */
+  input: string;
+  broker: AedesTestBroker;
+  /** A fault proxy in front of the broker: its traffic tells how far a process has got. */
+  proxy: FaultProxy;
+  readonly parts: ReturnType<typeof partStarter>;
+}
+
+/**
+ * Registers the crash suites' setup and teardown: the split app and its input in a temp dir,
+ * an aedes broker and a proxy in front of it; every process started is killed at the end.
+ */
+export function crashRig(name: string, events: number): CrashRig {
+  // `name` is the app's name (a topic level) and the temp dir's prefix.
+  const rig = { parts: partStarter(() => rig.app) } as CrashRig;
+  beforeAll(async () => {
+    ensureBundle();
+    rig.dir = mkdtempSync(join(tmpdir(), `sluice-${name}-`));
+    rig.app = join(rig.dir, 'app.ts');
+    writeFileSync(rig.app, splitApp(name));
+    rig.input = join(rig.dir, 'in.jsonl');
+    writeFileSync(rig.input, `${readings(events, 11).join('\n')}\n`);
+    rig.broker = await startAedes();
+    rig.proxy = await createFaultProxy({ target: { host: '127.0.0.1', port: rig.broker.port } });
+  });
+  afterAll(async () => {
+    rig.parts.killAll();
+    await rig.proxy.close();
+    await rig.broker.close();
+    rmSync(rig.dir, { recursive: true, force: true });
+  });
+  return rig;
 }
