@@ -19,8 +19,9 @@ export const CLOUD_HELP = helpText(
   'sluice cloud [--data DIR] [--mqtt-port N] [--http-port N] [--broker URL]',
   'Starts the cloud on this machine: an MQTT broker for gateways and workers (embedded aedes, or\n' +
   '--broker URL for an external one), the coordinator (registry, artifacts, placement, deploys;\n' +
-  'kept in --data), a cloud worker that runs the cloud part of every app, and the HTTP API that\n' +
-  '`sluice deploy`, `sluice apps`, `sluice nodes` and `sluice status` talk to. Cloud results go to\n' +
+  'kept in --data), a cloud worker (cloud-0) that runs the cloud part of every app — with more\n' +
+  'workers (`sluice worker`), its share of the partitions — and the HTTP API that `sluice deploy`,\n' +
+  '`sluice apps`, `sluice nodes` and `sluice status` talk to. Cloud results go to\n' +
   '<data>/worker/apps/<app>/sinks/<sink>.jsonl. Ctrl-C stops it; gateways keep working and buffer.',
   FLAGS,
 );

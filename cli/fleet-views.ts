@@ -9,7 +9,7 @@ const FLAGS: Record<string, FlagSpec> = {
   help: { type: 'boolean', help: 'show this help' },
 };
 
-export const APPS_HELP = helpText('sluice apps [--cloud URL] [--json]', 'Lists deployed apps: version, artifact, selector, gateways and cloud worker.', FLAGS);
+export const APPS_HELP = helpText('sluice apps [--cloud URL] [--json]', 'Lists deployed apps: version, artifact, selector, gateways, and the cloud workers with the\npartitions of the cloud part each runs.', FLAGS);
 export const NODES_HELP = helpText('sluice nodes [--cloud URL] [--json]', 'Lists the nodes the cloud knows: role, online, tags, cores, memory and CPU calibration.', FLAGS);
 export const STATUS_HELP = helpText('sluice status [--cloud URL] [--json]', 'Shows every node and, per app on it, its state, events in, dead letters and each channel\'s backlog.', FLAGS);
 
@@ -29,8 +29,22 @@ async function view(name: string, argv: readonly string[], io: Io, help: string,
 export const appsCommand = (argv: readonly string[], io: Io) => view('apps', argv, io, APPS_HELP, '/api/apps', (apps: AppView[]) =>
   apps.length === 0 ? 'no apps deployed; deploy one with `sluice deploy app.ts`\n' : table([
     ['APP', 'VERSION', 'ARTIFACT', 'GATEWAYS', 'SELECTOR', 'CLOUD', 'OPERATORS (edge / split / cloud)'],
-    ...apps.map((a) => [a.name, `v${a.version}`, a.hash.slice(0, 12), a.gateways.join(',') || '-', a.selector, a.worker ?? '-', placementSummary(a)]),
+    ...apps.map((a) => [a.name, `v${a.version}`, a.hash.slice(0, 12), a.gateways.join(',') || '-', a.selector, cloudWorkers(a), placementSummary(a)]),
   ]) + '`sluice plan app.ts` explains where each operator runs and why.\n');
+
+/**
+ * Which worker runs which partitions of an app's cloud part.
+ *
+ * @example
+ * cloudWorkers(app) // 'cloud-0 (0,2) w-1 (1,3)'
+ */
+export function cloudWorkers(a: Pick<AppView, 'owners'>): string {
+  const by = new Map<string, number[]>();
+  for (const [p, w] of a.owners.entries()) if (w !== null) by.set(w, [...(by.get(w) ?? []), p]);
+  if (by.size === 0) return '-';
+  if (a.owners.length === 1) return [...by.keys()][0]!;
+  return [...by].map(([w, ps]) => `${w} (${ps.join(',')})`).join(' ');
+}
 
 function placementSummary(a: AppView): string {
   const p = a.placement ?? [];

@@ -9,6 +9,7 @@ import { DEMO_HELP, demoCommand } from './demo-command.ts';
 import type { Io } from './io.ts';
 import { PLAN_HELP, planCommand } from './plan-command.ts';
 import { RUN_HELP, runCommand } from './run-command.ts';
+import { WORKER_HELP, workerCommand } from './worker-command.ts';
 import { simCommand } from '../firmware-sim/cli.ts';
 import { SIM_HELP } from '../firmware-sim/cli-args.ts';
 
@@ -26,6 +27,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   broker: { about: 'start the embedded MQTT broker on its own', help: BROKER_HELP, run: brokerCommand },
   cloud: { about: 'start the cloud: broker, coordinator, a cloud worker and the HTTP API', help: CLOUD_HELP, run: cloudCommand },
   edge: { about: 'start a gateway agent: a local broker for devices and the edge part of its apps', help: EDGE_HELP, run: edgeCommand },
+  worker: { about: 'start one more cloud worker: it runs its share of the partitions of cloud parts', help: WORKER_HELP, run: workerCommand },
   deploy: { about: 'build an app and deploy it to the gateways a selector matches and the cloud', help: DEPLOY_HELP, run: deployCommand },
   undeploy: { about: 'stop an app everywhere and remove its state', help: UNDEPLOY_HELP, run: undeployCommand },
   apps: { about: 'list deployed apps and where they run', help: APPS_HELP, run: appsCommand },

@@ -1,6 +1,6 @@
 import { ConfigError } from '../shared/errors.ts';
 import type { Graph } from '../shared/graph/index.ts';
-import { planApp, type AppPlan, type OperatorPlan } from '../shared/planner/index.ts';
+import { cloudPartitioning, planApp, type AppPlan, type OperatorPlan } from '../shared/planner/index.ts';
 import { helpText, pairs, parseArgs, type FlagSpec } from './args.ts';
 import type { Io } from './io.ts';
 import { loadApp } from './load-app.ts';
@@ -50,6 +50,7 @@ export function planJson(plan: AppPlan) {
     app: plan.app,
     operators: plan.operators,
     channels: plan.channels.map((c) => ({ ...c, fromPart: plan.parts.get(c.from), toPart: plan.parts.get(c.to) })),
+    cloudPartitioning: cloudPartitioning(plan),
   };
 }
 
@@ -70,6 +71,10 @@ export function renderPlan(plan: AppPlan, graph: Graph): string {
     : `Channels where data crosses (${plan.channels.length}):`);
   for (const c of plan.channels) {
     lines.push(`  ${c.name}: ${c.from} (${plan.parts.get(c.from)}) -> ${c.to} (${plan.parts.get(c.to)}), grouped by ${c.grouping}`);
+  }
+  if (plan.channels.length > 0) {
+    const p = cloudPartitioning(plan);
+    lines.push('', `Cloud part: ${p.byKey ? 'in partitions by key, spread over the cloud workers (sluice deploy --partitions N)' : 'one partition, on one cloud worker'} — ${p.reason}.`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -38,8 +38,8 @@ export const EMBEDDED_WORKER_ID = 'cloud-0';
 
 /**
  * The cloud on one machine — the embedded default: an aedes broker (or an external one), the
- * coordinator with its registry on disk, a cloud worker that runs every app's cloud part, and
- * the HTTP API.
+ * coordinator with its registry on disk, a cloud worker that runs every app's cloud part (its
+ * share of the partitions when `sluice worker`s join), and the HTTP API.
  *
  * @example
  * const cloud = await startCloud({ dataDir: '.sluice-cloud', mqttPort: 1883, httpPort: 8080 });

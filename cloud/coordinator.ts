@@ -3,13 +3,14 @@ import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { ConfigError, describeError, SluiceError } from '../shared/errors.ts';
-import { planApp } from '../shared/planner/index.ts';
+import { cloudPartitioning, planApp } from '../shared/planner/index.ts';
 import { artifactHash, loadArtifact } from '../shared/runtime/index.ts';
 import { writeFileAtomically } from '../shared/store/index.ts';
 import {
-  artifactTopic, checkTopicName, decodeStatus, encodeControl, nodeDesiredTopic, nodeFilter, parseTopic,
+  artifactTopic, checkTopicName, decodeStatus, encodeControl, MAX_PARTITIONS, nodeDesiredTopic, nodeFilter, parseTopic, partFinalTopic,
   type DesiredApp, type DesiredState,
 } from '../shared/wire/index.ts';
+import { assignPartitions } from './partition-assignment.ts';
 import { Registry, type AppRecord, type NodeRecord } from './registry.ts';
 import { parseSelector, selectorMatches } from './selector.ts';
 
@@ -28,13 +29,20 @@ export interface DeployRequest {
   readonly hash?: string;
   readonly selector?: string;
   readonly params?: Readonly<Record<string, string>>;
+  /** Partitions of a keyed cloud part (default `DEFAULT_PARTITIONS`); fixed once the app is deployed. */
+  readonly partitions?: number;
 }
 
 /** An app with where it runs. */
-export interface AppView extends AppRecord {
+export interface AppView extends Omit<AppRecord, 'owners'> {
   readonly gateways: readonly string[];
-  readonly worker: string | undefined;
+  readonly partitions: number;
+  /** The cloud worker running each partition of the cloud part. */
+  readonly owners: readonly (string | null)[];
 }
+
+/** Partitions a keyed cloud part gets when the deploy does not say. */
+export const DEFAULT_PARTITIONS = 4;
 
 /** Artifacts larger than this are refused: an app, not a data set. */
 export const MAX_ARTIFACT_BYTES = 16 * 1024 * 1024;
@@ -42,8 +50,9 @@ export const MAX_ARTIFACT_BYTES = 16 * 1024 * 1024;
 /**
  * The coordinator: keeps the registry of nodes and apps on its own disk, stores artifacts and
  * keeps each one retained on the broker under its hash, places each deployed app (the edge
- * part on every gateway its selector matches, the cloud part on one cloud worker), and
- * publishes every node's desired state, retained. Nodes register by their retained status;
+ * part on every gateway its selector matches, the partitions of the cloud part over the cloud
+ * workers online, moved off a worker whose last-will says it died), and publishes every node's
+ * desired state, retained. Nodes register by their retained status;
  * one that joins later and matches a selector gets the app. Losing the coordinator stops
  * deploys, never the data plane.
  *
@@ -53,6 +62,8 @@ export const MAX_ARTIFACT_BYTES = 16 * 1024 * 1024;
  */
 export class Coordinator {
   private readonly published = new Map<string, string>();
+  /** Nodes whose status this coordinator has read since it started. */
+  private readonly heard = new Set<string>();
   private chain: Promise<unknown> = Promise.resolve();
   private readonly onMessage: (topic: string, payload: Buffer) => void;
   private readonly onConnect: () => void;
@@ -108,6 +119,7 @@ export class Coordinator {
       if (!known) await writeFileAtomically(path, req.bytes);
       let name: string;
       let placement: AppRecord['placement'];
+      let partitioning: { byKey: boolean; reason: string };
       try {
         const def = await loadArtifact(path, hash);
         name = def.name;
@@ -116,7 +128,9 @@ export class Coordinator {
           throw new ConfigError('DEPLOY_BAD_NAME', `app name ${JSON.stringify(name)} ${problem ?? 'is reserved'}`, { fix: "rename it in defineApp('name', ...)" });
         }
         // Building the graph validates it with these params: mistakes are refused here.
-        placement = planApp(def.graph(params)).operators.map((op) => ({ id: op.id, where: op.where, reason: op.reason }));
+        const plan = planApp(def.graph(params));
+        placement = plan.operators.map((op) => ({ id: op.id, where: op.where, reason: op.reason }));
+        partitioning = cloudPartitioning(plan);
       } catch (err) {
         if (!known && !this.hashInUse(hash)) await unlink(path).catch(() => {});
         if (err instanceof SluiceError) throw err;
@@ -129,7 +143,16 @@ export class Coordinator {
         throw new ConfigError('DEPLOY_NO_GATEWAY', `gateway selector "${selector.text}" matches no gateway`, { fix: `start a gateway with \`sluice edge\`, or pick tags or ids that exist: ${existing}` });
       }
       const previous = this.data.apps[name];
-      const record: AppRecord = { name, version: (previous?.version ?? 0) + 1, hash, bytes: req.bytes.length, selector: selector.text, params, deployedAt: Date.now(), ...(placement ? { placement } : {}) };
+      const partitions = partitionCount(req.partitions, partitioning, previous);
+      if (typeof partitions !== 'number') {
+        if (!known && !this.hashInUse(hash)) await unlink(path).catch(() => {});
+        throw new ConfigError('DEPLOY_PARTITIONS', partitions.refused, { fix: partitions.fix });
+      }
+      const record: AppRecord = {
+        name, version: (previous?.version ?? 0) + 1, hash, bytes: req.bytes.length, selector: selector.text, params, deployedAt: Date.now(),
+        ...(placement ? { placement } : {}), partitions, partitioning: partitioning.reason,
+        owners: previous?.partitions === partitions ? previous.owners ?? [] : [],
+      };
       this.data.apps[name] = record;
       this.data.revision++;
       await this.registry.save();
@@ -153,6 +176,8 @@ export class Coordinator {
       await this.registry.save();
       await this.publishAll(false);
       await this.dropArtifact(app.hash);
+      // Where each partition's results were final goes too: a later deploy starts afresh.
+      for (let p = 0; p < (app.partitions ?? 1); p++) this.o.client.publish(partFinalTopic(name, p), Buffer.alloc(0), { qos: 1, retain: true });
       this.o.log?.(`undeployed ${name}`);
       return app;
     });
@@ -164,27 +189,58 @@ export class Coordinator {
 
   private view(app: AppRecord): AppView {
     const sel = parseSelector(app.selector);
-    return { ...app, gateways: this.gateways().filter((n) => selectorMatches(sel, n)).map((n) => n.id), worker: this.worker()?.id };
+    const partitions = app.partitions ?? 1;
+    return {
+      ...app, gateways: this.gateways().filter((n) => selectorMatches(sel, n)).map((n) => n.id),
+      partitions, owners: Array.from({ length: partitions }, (_, p) => app.owners?.[p] ?? null),
+    };
   }
 
   private gateways(): NodeRecord[] { return this.nodes().filter((n) => n.role === 'edge'); }
 
-  /** The cloud worker that runs every app's cloud part: the lowest id among cloud nodes. */
-  private worker(): NodeRecord | undefined { return this.nodes().find((n) => n.role === 'cloud'); }
+  private workers(): NodeRecord[] { return this.nodes().filter((n) => n.role === 'cloud'); }
+
+  /**
+   * Gives every partition of every cloud part an online worker (see assignPartitions): a
+   * worker's last-will moves its partitions to the others. Returns whether an owner changed.
+   */
+  private assign(): boolean {
+    const workers = this.workers();
+    const online = workers.filter((w) => w.online && this.heard.has(w.id)).map((w) => w.id);
+    const unheard = workers.filter((w) => !this.heard.has(w.id)).map((w) => w.id);
+    const apps = Object.values(this.data.apps);
+    const next = assignPartitions(apps.map((a) => ({ app: a.name, partitions: a.partitions ?? 1, owners: a.owners ?? [] })), online, unheard);
+    let changed = false;
+    for (const a of apps) {
+      const owners = next.get(a.name)!;
+      if (JSON.stringify(owners) === JSON.stringify(a.owners ?? [])) continue;
+      this.o.log?.(`${a.name}: partitions ${owners.map((w, p) => `${p}→${w ?? 'none'}`).join(' ')}`);
+      a.owners = owners;
+      changed = true;
+    }
+    return changed;
+  }
 
   private hashInUse(hash: string): boolean { return Object.values(this.data.apps).some((a) => a.hash === hash); }
 
   private desiredFor(node: NodeRecord): DesiredApp[] {
     const apps = Object.values(this.data.apps).sort((a, b) => a.name.localeCompare(b.name));
     if (node.role === 'cloud') {
-      if (this.worker()?.id !== node.id) return [];
-      return apps.map((a) => ({ ...desiredApp(a), producers: this.view(a).gateways }));
+      // Every worker holds every app (its sink files stay there), running the partitions it owns.
+      return apps.map((a) => {
+        const v = this.view(a);
+        return { ...desiredApp(a), producers: v.gateways, owned: v.owners.flatMap((w, p) => (w === node.id ? [p] : [])) };
+      });
     }
     return apps.filter((a) => selectorMatches(parseSelector(a.selector), node)).map(desiredApp);
   }
 
   /** Publishes each node's desired state that changed since it was last published (all when `force`). */
   private async publishAll(force: boolean): Promise<void> {
+    if (this.assign()) {
+      this.data.revision++;
+      await this.registry.save();
+    }
     if (force) {
       for (const a of Object.values(this.data.apps)) {
         const bytes = await readFile(this.artifactPath(a.hash)).catch(() => undefined);
@@ -228,12 +284,15 @@ export class Coordinator {
       if (s.applied !== undefined) rec.applied = s.applied;
       if (s.apps) rec.apps = s.apps;
       this.data.nodes[s.node] = rec;
+      const firstHeard = !this.heard.has(s.node);
+      this.heard.add(s.node);
       if (changed) {
         this.data.revision++;
         this.o.log?.(`${old ? 'node changed' : 'node joined'}: ${s.node} (${s.role}${s.tags.length ? `, ${s.tags.join(' ')}` : ''})`);
       }
       if (changed || onlineChanged) await this.registry.save();
-      if (changed) await this.publishAll(false);
+      // A worker going or coming (or first heard of) may move partitions.
+      if (changed || (s.role === 'cloud' && (onlineChanged || firstHeard))) await this.publishAll(false);
     });
   }
 
@@ -246,5 +305,22 @@ export class Coordinator {
 }
 
 function desiredApp(a: AppRecord): DesiredApp {
-  return { app: a.name, version: a.version, hash: a.hash, params: a.params, producers: [] };
+  return { app: a.name, version: a.version, hash: a.hash, params: a.params, producers: [], partitions: a.partitions ?? 1 };
+}
+
+/**
+ * The partitions an app's cloud part gets: as asked (default `DEFAULT_PARTITIONS`) when its
+ * channels into the cloud are keyed, else 1. A redeploy keeps the count the app runs with,
+ * since the gateways' outboxes are cut by it; `refused` says why a request cannot be met.
+ */
+function partitionCount(asked: number | undefined, p: { byKey: boolean; reason: string }, previous: AppRecord | undefined): number | { refused: string; fix: string } {
+  if (asked !== undefined && !(Number.isInteger(asked) && asked >= 1 && asked <= MAX_PARTITIONS)) {
+    return { refused: `--partitions ${asked} is not a whole number 1..${MAX_PARTITIONS}`, fix: 'give a count such as 4' };
+  }
+  if (!previous) return p.byKey ? asked ?? DEFAULT_PARTITIONS : 1;
+  const runs = previous.partitions ?? 1;
+  const fix = `undeploy ${previous.name} first to change it (what its gateways buffer goes with it)`;
+  if (asked !== undefined && asked !== runs) return { refused: `${previous.name} runs with ${runs} partition(s); a redeploy keeps that count, since the gateways' outboxes are cut by it`, fix };
+  if (runs > 1 && !p.byKey) return { refused: `${previous.name} runs with ${runs} partitions, but this version's cloud part cannot be split: ${p.reason}`, fix };
+  return runs;
 }

@@ -7,10 +7,10 @@ import { MAX_ARTIFACT_BYTES, type Coordinator } from './coordinator.ts';
  * The cloud's HTTP API, JSON in and out:
  *
  *   GET    /api/nodes          every registered node: role, tags, online, capabilities, apps
- *   GET    /api/apps           every deployed app: version, hash, selector, gateways, worker
+ *   GET    /api/apps           every deployed app: version, hash, selector, gateways, partitions and their workers
  *   GET    /api/status         both, plus each channel's backlog per node
  *   POST   /api/apps           deploy: the artifact's bytes as the body; query `gateways`,
- *                              `param=KEY=VALUE` (repeatable); header `x-sluice-sha256`
+ *                              `param=KEY=VALUE` (repeatable), `partitions`; header `x-sluice-sha256`
  *   DELETE /api/apps/<name>    undeploy
  *
  * A refused request answers 4xx with `{ error, code }`, the error saying what, where and the fix.
@@ -53,7 +53,10 @@ async function handle(coord: Coordinator, req: IncomingMessage, res: ServerRespo
       }
       const hash = req.headers['x-sluice-sha256'];
       const gateways = url.searchParams.get('gateways');
+      const partitions = url.searchParams.get('partitions');
+      if (partitions !== null && !/^[1-9][0-9]{0,4}$/.test(partitions)) return reply(res, 400, { error: `partitions ${JSON.stringify(partitions)} is not a whole number; fix: write e.g. --partitions 4`, code: 'DEPLOY_PARTITIONS' });
       const result = await coord.deploy({
+        ...(partitions !== null ? { partitions: Number(partitions) } : {}),
         bytes, params,
         ...(typeof hash === 'string' ? { hash } : {}),
         ...(gateways !== null ? { selector: gateways } : {}),

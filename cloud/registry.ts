@@ -28,6 +28,12 @@ export interface AppRecord {
   readonly deployedAt: number;
   /** Where each operator runs and why, as the planner decided at deploy. */
   readonly placement?: readonly { readonly id: string; readonly where: 'edge' | 'cloud' | 'split'; readonly reason: string }[];
+  /** Partitions of the app's cloud part (1 unless its channels into the cloud are keyed); fixed at first deploy. */
+  readonly partitions?: number;
+  /** Why the cloud part has that many partitions. */
+  readonly partitioning?: string;
+  /** The cloud worker each partition is assigned to (null: none online yet). */
+  owners?: (string | null)[];
 }
 
 export interface RegistryData {

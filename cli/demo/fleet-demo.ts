@@ -10,6 +10,7 @@ import { artifactHash } from '../../shared/runtime/index.ts';
 import { decodeStatus, nodeStatusTopic } from '../../shared/wire/index.ts';
 import { buildApp } from '../build-app.ts';
 import { callCloud } from '../cloud-client.ts';
+import { cloudWorkers } from '../fleet-views.ts';
 import type { Io } from '../io.ts';
 import { renderSummary, type GatewayView } from './demo-view.ts';
 import { createUplinkRelay, type UplinkRelay } from './uplink-relay.ts';
@@ -105,7 +106,7 @@ export async function fleetDemo(o: FleetDemoOptions, io: Io): Promise<number> {
     const built = await buildApp(join(o.root, 'examples', 'smart-plugs.ts'), join(dir, 'artifacts'));
     const bytes = readFileSync(built.path);
     const { app } = await callCloud<{ app: AppView }>(httpUrl, 'POST', `/api/apps?gateways=site%3Ddemo&param=window%3D${encodeURIComponent(o.window)}`, bytes, { 'x-sluice-sha256': artifactHash(bytes) });
-    io.stdout.write(`deployed ${app.name} v${app.version}: edge part on ${app.gateways.join(', ')}, cloud part on ${app.worker}\n`);
+    io.stdout.write(`deployed ${app.name} v${app.version}: edge part on ${app.gateways.join(', ')}, cloud part on ${cloudWorkers(app)}\n`);
 
     for (const g of gateways) {
       const w = await mqtt.connectAsync(g.local, { clientId: `demo-watch-${g.id}` });

@@ -33,8 +33,9 @@ type Slot =
  * state is written to `<data>/desired.json` before it is acted on, and artifacts are kept on
  * disk, so a node restarted with no uplink and no coordinator resumes its apps from there.
  * Reconciling is serial: an app whose version, artifact or params changed is stopped and
- * started again on the same state directory (its outbox keeps what was not yet acked); an app
- * no longer desired is stopped and its state removed.
+ * started again on the same state directory (its outbox keeps what was not yet acked); a worker
+ * given other partitions of an app moves just those; an app no longer desired is stopped and
+ * its state removed.
  *
  * @example
  * const host = await FragmentHost.open({ nodeId: 'gw-1', role: 'edge', client, dataDir });
@@ -108,7 +109,15 @@ export class FragmentHost {
       const slot = this.slots.get(d.app);
       // Running or on its way at the same version, artifact and params: nothing to restart.
       const now = this.current(d.app);
-      if (slot?.type !== 'failed' && now !== undefined && sameDeployment(now, d)) continue;
+      if (slot?.type !== 'failed' && now !== undefined && sameDeployment(now, d)) {
+        if (JSON.stringify(now.owned) === JSON.stringify(d.owned)) continue;
+        // Only the partitions a worker owns changed: those lanes move, the rest runs on.
+        if (slot?.type === 'running') {
+          await slot.runner.update(d);
+          this.o.log?.(`app ${d.app} v${d.version}: partitions ${(d.owned ?? []).join(',') || 'none'}`);
+          continue;
+        }
+      }
       if (slot) await this.stopSlot(d.app, slot);
       this.startSlot(d);
     }
@@ -126,10 +135,11 @@ export class FragmentHost {
         ...(this.o.bindSources ? { bindSources: this.o.bindSources } : {}),
         ...(this.o.outbox ? { outbox: this.o.outbox } : {}),
         ...(this.o.onStatus ? { onStatus: this.o.onStatus } : {}),
+        ...(this.o.log ? { log: this.o.log } : {}),
       });
       if (this.current(d.app) !== d || this.closed) { await runner.stop(); return; }
       this.slots.set(d.app, { type: 'running', runner });
-      this.o.log?.(`app ${d.app} v${d.version} running`);
+      this.o.log?.(`app ${d.app} v${d.version} running${d.owned ? ` (partitions ${d.owned.join(",") || "none"})` : ""}`);
     }).catch((err: unknown) => {
       if (this.current(d.app) !== d) return;
       this.slots.set(d.app, { type: 'failed', desired: d, status: failedStatus(d, err) });
@@ -179,5 +189,5 @@ export class FragmentHost {
 }
 
 function sameDeployment(a: DesiredApp, b: DesiredApp): boolean {
-  return a.version === b.version && a.hash === b.hash && JSON.stringify(a.params) === JSON.stringify(b.params);
+  return a.version === b.version && a.hash === b.hash && JSON.stringify(a.params) === JSON.stringify(b.params) && (a.partitions ?? 1) === (b.partitions ?? 1);
 }

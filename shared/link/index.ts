@@ -6,3 +6,4 @@ export { bindPartChannels, type PartChannels, type PartChannelsOptions } from '.
 export { connectWithBackoff, disconnect, type ConnectOptions } from './connect.ts';
 export { SourcePositions, type Positions } from './positions.ts';
 export { AckGate, resultHorizon } from './ack-gate.ts';
+export { fileFinalWatermark, brokerFinalWatermark, combinedFinalWatermark, type FinalWatermarkStore } from './final-watermark.ts';

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import type { Graph, Reliability } from '../graph/index.ts';
 import { channelBinding, type ChannelCut, type GraphPart, type SinkBinding, type SourceBinding } from '../runtime/index.ts';
-import { createMemoryLog, openDiskLog, readJsonFile, writeFileAtomically, type LogOptions, type OutboxLog } from '../store/index.ts';
+import { partitionOf } from '../runtime/partition.ts';
+import { createMemoryLog, openDiskLog, type LogOptions, type OutboxLog } from '../store/index.ts';
 import { AckGate, resultHorizon } from './ack-gate.ts';
+import { fileFinalWatermark, type FinalWatermarkStore } from './final-watermark.ts';
 import { createChannelReceiver, type ChannelReceiver, type ChannelReceiverStats } from './receiver.ts';
 import { SourcePositions, type Positions } from './positions.ts';
 import { createChannelSender, type ChannelSender, type ChannelSenderStats } from './sender.ts';
@@ -21,6 +23,19 @@ export interface PartChannelsOptions {
   /** Producers each inbound channel waits for before its watermark moves. */
   readonly expectProducers?: readonly string[];
   readonly idleMs?: number;
+  /**
+   * Outbound: into how many partitions each channel is cut (default 1). Each event goes to the
+   * partition of its key, through a sender and outbox of its own; watermarks go to every one.
+   */
+  readonly partitions?: number;
+  /** Inbound: the partition of each channel this part receives (default 0). */
+  readonly partition?: number;
+  /**
+   * Where the inbound side keeps the watermark its results are final up to (default the file
+   * `<stateDir>/inbound/final-watermark.json`); a partition that may move between workers
+   * keeps it on the broker as well.
+   */
+  readonly finalWatermark?: FinalWatermarkStore;
 }
 
 export interface PartChannels {
@@ -56,7 +71,7 @@ export interface PartChannels {
  * await startRun(part.graph, { sources: { ...ch.sources, logs }, sinks: ch.sinks }).done;
  */
 export async function bindPartChannels(part: GraphPart, opts: PartChannelsOptions): Promise<PartChannels> {
-  const senders = new Map<string, { sender: ChannelSender; log: OutboxLog }>();
+  const senders: { channel: string; sender: ChannelSender; log: OutboxLog }[] = [];
   const receivers = new Map<string, ChannelReceiver>();
   const sinks: Record<string, SinkBinding> = {};
   const sources: Record<string, SourceBinding> = {};
@@ -65,30 +80,38 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
   let noResumeReason = stateful ? `operator "${stateful.id}" keeps state in memory (checkpoints are not built yet)` : undefined;
   const recovered: Positions[] = [];
   const ends: (() => void)[] = [];
+  const partitions = opts.partitions ?? 1;
   for (const cut of part.outbound) {
     const level = reliabilityOf(part.graph, cut);
-    const log = level === 'best-effort'
-      ? createMemoryLog(opts.outbox)
-      : await openDiskLog(join(opts.stateDir, 'outbox', cut.name), opts.outbox);
-    let positions: SourcePositions | undefined;
-    if (level === 'best-effort') noResumeReason ??= `channel ${cut.name} is best-effort (memory outbox)`;
-    else if (!noResumeReason) {
-      const file = join(opts.stateDir, 'outbox', `${cut.name}.positions.json`);
-      positions = await SourcePositions.open(log, file);
-      recovered.push(positions.current());
+    const lanes: ChannelSender[] = [];
+    for (let k = 0; k < partitions; k++) {
+      // One partition keeps the unpartitioned layout; more get an outbox each.
+      const name = partitions === 1 ? cut.name : `${cut.name}.p${k}`;
+      const log = level === 'best-effort'
+        ? createMemoryLog(opts.outbox)
+        : await openDiskLog(join(opts.stateDir, 'outbox', name), opts.outbox);
+      let positions: SourcePositions | undefined;
+      if (level === 'best-effort') noResumeReason ??= `channel ${cut.name} is best-effort (memory outbox)`;
+      else if (!noResumeReason) {
+        positions = await SourcePositions.open(log, join(opts.stateDir, 'outbox', `${name}.positions.json`));
+        recovered.push(positions.current());
+      }
+      const sender = createChannelSender({
+        client: opts.client, app: part.graph.app, channel: cut.name, partition: k, producer: opts.producer, log,
+        ...(positions ? { positions } : {}),
+        ...(opts.maxEventsPerSecond !== undefined ? { maxEventsPerSecond: opts.maxEventsPerSecond } : {}),
+      });
+      senders.push({ channel: cut.name, sender, log });
+      lanes.push(sender);
     }
-    const sender = createChannelSender({
-      client: opts.client, app: part.graph.app, channel: cut.name, producer: opts.producer, log,
-      ...(positions ? { positions } : {}),
-      ...(opts.maxEventsPerSecond !== undefined ? { maxEventsPerSecond: opts.maxEventsPerSecond } : {}),
-    });
-    senders.set(cut.name, { sender, log });
     sinks[channelBinding(cut)] = {
       type: 'target',
       target: {
-        write: (ts, key, value) => sender.push(ts, key, value),
-        watermark: (wm) => { if (wm !== Infinity) sender.watermark(wm); },
-        end: async () => { sender.watermark(Infinity); await sender.drained(); },
+        write: partitions === 1
+          ? (ts, key, value) => lanes[0]!.push(ts, key, value)
+          : (ts, key, value) => lanes[partitionOf(key, partitions)]!.push(ts, key, value),
+        watermark: (wm) => { if (wm !== Infinity) for (const l of lanes) l.watermark(wm); },
+        end: async () => { for (const l of lanes) l.watermark(Infinity); await Promise.all(lanes.map((l) => l.drained())); },
       },
     };
   }
@@ -96,13 +119,13 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
   // this process loses nothing its producers have deleted; without a bound on how long results
   // may change, they are acked on delivery, and the part says so.
   const horizon = resultHorizon(part.graph);
-  const finalFile = join(opts.stateDir, 'inbound', 'final-watermark.json');
+  const final = opts.finalWatermark ?? fileFinalWatermark(join(opts.stateDir, 'inbound', 'final-watermark.json'));
   const gate = part.inbound.length > 0 && horizon.ms !== Infinity
-    ? new AckGate(horizon.ms, () => Promise.resolve(), (wm) => writeFileAtomically(finalFile, JSON.stringify({ finalWatermark: wm === Infinity ? 'Infinity' : wm })))
+    ? new AckGate(horizon.ms, () => Promise.resolve(), (wm) => final.write(wm))
     : undefined;
   // After a restart the part starts at the watermark its results were final up to: a window
   // already written is not fired again from the few of its events that arrive again.
-  const resumeWatermark = gate ? await readFinalWatermark(finalFile) : -Infinity;
+  const resumeWatermark = gate ? await final.read() : -Infinity;
   const acksOnDelivery = part.inbound.length > 0 && !gate ? horizon.unbounded : undefined;
   for (const cut of part.inbound) {
     sources[channelBinding(cut)] = {
@@ -112,7 +135,7 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
         ends.push(resolve);
         if (resumeWatermark > -Infinity) into.watermark(resumeWatermark);
         const rx = createChannelReceiver({
-          client: opts.client, app: part.graph.app, channel: cut.name,
+          client: opts.client, app: part.graph.app, channel: cut.name, partition: opts.partition ?? 0,
           onEvents: (producer, events) => {
             if (gate) { let max = -Infinity; for (const e of events) if (e.ts > max) max = e.ts; gate.observed(producer, max); }
             into.events(events);
@@ -139,17 +162,13 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
     sinks,
     resumeAfter,
     noResumeReason,
-    onSourceProgress: noResumeReason ? undefined : (source, record) => { for (const { sender } of senders.values()) sender.markPosition(source, record); },
+    onSourceProgress: noResumeReason ? undefined : (source, record) => { for (const { sender } of senders) sender.markPosition(source, record); },
     acksOnDelivery,
     resumeWatermark,
     setFlush: (flush) => gate?.setFlush(flush),
     markOffline: (producer) => { for (const r of receivers.values()) r.markOffline(producer); },
     stats: () => ({
-      outbound: Object.fromEntries([...senders].map(([name, s]) => {
-        const st = s.sender.stats();
-        // The outbox holds what the receiver has not got yet, and what it got but has not made durable.
-        return [name, { ...st, backlog: s.log.stats().records, undelivered: Math.max(0, s.log.durableSeq - Math.max(st.receivedSeq, st.ackedSeq)) }];
-      })),
+      outbound: outboundStats(senders),
       inbound: Object.fromEntries([...receivers].map(([name, r]) => [name, r.stats()])),
     }),
     async close() {
@@ -158,7 +177,7 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
       gate?.close();
       for (const r of receivers.values()) r.close();
       for (const end of ends.splice(0)) end();
-      for (const { sender, log } of senders.values()) {
+      for (const { sender, log } of senders) {
         await sender.close();
         await log.close();
       }
@@ -172,10 +191,19 @@ function reliabilityOf(graph: Graph, cut: ChannelCut): Reliability {
   return graph.operators.find((o) => o.id === cut.from)?.reliability ?? graph.reliability;
 }
 
-async function readFinalWatermark(file: string): Promise<number> {
-  const saved = await readJsonFile(file);
-  if (saved === undefined || saved instanceof Error) return -Infinity;
-  const wm = (saved as { finalWatermark?: unknown }).finalWatermark;
-  // A stream that reached its end (+∞) is complete: the next run over this state starts afresh.
-  return typeof wm === 'number' && Number.isFinite(wm) ? wm : -Infinity;
+type OutboundStats = ChannelSenderStats & { backlog: number; undelivered: number };
+
+/** Per channel: the sum over its partitions' senders. */
+function outboundStats(senders: readonly { channel: string; sender: ChannelSender; log: OutboxLog }[]): Record<string, OutboundStats> {
+  const out: Record<string, OutboundStats> = {};
+  for (const s of senders) {
+    const st = s.sender.stats();
+    // The outbox holds what the receiver has not got yet, and what it got but has not made durable.
+    const one: OutboundStats = { ...st, backlog: s.log.stats().records, undelivered: Math.max(0, s.log.durableSeq - Math.max(st.receivedSeq, st.ackedSeq)) };
+    const sum = out[s.channel];
+    if (!sum) { out[s.channel] = one; continue; }
+    const acc = sum as unknown as Record<string, unknown>;
+    for (const [k, v] of Object.entries(one)) if (typeof v === 'number' && typeof acc[k] === 'number') acc[k] = (acc[k] as number) + v;
+  }
+  return out;
 }

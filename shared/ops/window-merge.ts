@@ -25,10 +25,12 @@ import type { PartialMessage } from './window-partial.ts';
 export class WindowMergeOp extends WindowedOperator {
   private readonly store: AlignedWindows<unknown>;
   protected readonly logic: WindowLogic<unknown>;
+  private readonly latenessMs: number;
 
   constructor(id: string, instance: number, ctx: OpContext, cfg: AggregateConfig) {
     super(id, 'aggregate', instance, ctx);
     const w = cfg.window;
+    this.latenessMs = cfg.allowedLatenessMs;
     if (w.type === 'session') throw new Error(`operator "${id}": session windows cannot be split`);
     const agg = cfg.aggregator;
     const whole = aggregateLogic(agg);
@@ -57,12 +59,21 @@ export class WindowMergeOp extends WindowedOperator {
     else if (msg.type === 'late') {
       this.m.late++;
       this.lateOut.push(ts, key, msg.value);
+    } else if (msg.windowEnd + this.latenessMs <= this.startWatermark) {
+      // Closed before this run began: after a crash or a takeover, its producer sends again what
+      // was not acked yet, and the window's result was written then — unless it was late then too.
+      this.reject(`a partial of window [${msg.windowStart}, ${msg.windowEnd}) arrived after the window was final, before this part (re)started: resent after a crash or takeover, it was in the result written then; or it was late then as well, and the result misses it`, { key, ...msg });
     } else {
       this.reject(`a partial of window [${msg.windowStart}, ${msg.windowEnd}) arrived after its allowed lateness, so the merged result misses it`, { key, ...msg });
     }
   }
 
+  /** The first watermark this run saw: a part resumed after a crash starts at where its results were final. */
+  private startWatermark = -Infinity;
+  private started = false;
+
   override watermark(wm: number): void {
+    if (!this.started) { this.started = true; this.startWatermark = wm; }
     this.store.advance(wm);
     this.out.watermark(wm);
     this.lateOut.watermark(wm);

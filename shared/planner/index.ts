@@ -5,3 +5,4 @@ export {
 } from './rules.ts';
 export { planApp, PARTIAL_SUFFIX, type AppPlan, type OperatorPlan, type ChannelCut } from './plan.ts';
 export { assignParts, type PartAssignment } from './parts.ts';
+export { cloudPartitioning, type CloudPartitioning } from './partitioning.ts';

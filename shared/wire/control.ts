@@ -24,6 +24,13 @@ export interface DesiredApp {
   readonly params: Readonly<Record<string, string>>;
   /** Producers (gateway ids) a cloud part waits for before its watermark moves. */
   readonly producers: readonly string[];
+  /**
+   * How many partitions the app's keyed cloud channels have (default 1): a gateway sends each
+   * event to the partition of its key; each partition of the cloud part runs on its own.
+   */
+  readonly partitions?: number;
+  /** On a cloud worker: the partitions of the cloud part it runs (default all of them). */
+  readonly owned?: readonly number[];
 }
 
 /** Everything a node should run; a node makes itself match it. */
@@ -63,6 +70,8 @@ export interface AppStatus {
   /** Events in per second since the node's previous status. */
   readonly eventsPerSecond?: number;
   readonly deadLetters?: number;
+  /** On a cloud worker: the partitions of the app's cloud part it runs; inbound stats are summed over them. */
+  readonly partitions?: readonly number[];
 }
 
 /** A node's retained status; `online: false` is its last-will. */
@@ -88,6 +97,8 @@ export type DecodeControlResult<T> = { readonly ok: true; readonly message: T } 
 
 /** Most bytes a control message may have; a desired state lists apps, not data. */
 export const MAX_CONTROL_BYTES = 1024 * 1024;
+/** Most partitions an app's cloud channels may have. */
+export const MAX_PARTITIONS = 256;
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
@@ -154,6 +165,12 @@ function desiredAppProblem(a: unknown): string | undefined {
     return 'params must be an object of strings';
   }
   if (!Array.isArray(m['producers']) || !(m['producers'] as unknown[]).every((v) => typeof v === 'string')) return 'producers must be an array of strings';
+  const n = m['partitions'];
+  if (n !== undefined && !(typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= MAX_PARTITIONS)) return `partitions must be a whole number 1..${MAX_PARTITIONS}, got ${show(n)}`;
+  const owned = m['owned'];
+  if (owned !== undefined && !(Array.isArray(owned) && owned.every((p) => Number.isInteger(p) && p >= 0 && p < ((n as number | undefined) ?? 1)))) {
+    return `owned must be an array of partition numbers below partitions, got ${show(owned)}`;
+  }
   return undefined;
 }
 

@@ -3,6 +3,7 @@
  *
  *   sluice/v1/<app>/ch/<channel>/<partition>/data              data frames into a partition
  *   sluice/v1/<app>/ch/<channel>/<partition>/ack/<producer>    ack and resend frames to a producer
+ *   sluice/v1/<app>/final/<partition>                          where a cloud partition's results are final (retained)
  *   sluice/v1/node/<id>/status                                 a node's status (retained, last-will)
  *   sluice/v1/node/<id>/desired                                a node's desired state (retained)
  *   sluice/v1/node/<id>/metrics                                a node's metrics
@@ -148,6 +149,17 @@ export function artifactTopic(hash: string): string {
     });
   }
   return `${TOPIC_ROOT}/artifact/${hash}`;
+}
+
+/**
+ * `sluice/v1/<app>/final/<partition>`: the watermark up to which one partition of an app's cloud
+ * part has written final results, retained. The worker running the partition publishes it
+ * before it acks the events behind it, so a worker that takes the partition over resumes there.
+ *
+ * @example partFinalTopic('plant', 3) // 'sluice/v1/plant/final/3'
+ */
+export function partFinalTopic(app: string, partition: number): string {
+  return `${TOPIC_ROOT}/${appName(app)}/final/${partitionOf(partition)}`;
 }
 
 /** Subscription filter for every partition's data of one channel: `sluice/v1/<app>/ch/<channel>/+/data`. */

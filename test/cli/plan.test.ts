@@ -35,6 +35,8 @@ describe('sluice plan', () => {
     expect(r.stdout).toContain('Channels where data crosses (2):\n'
       + '  0-means_partial: means/partial (edge) -> means (cloud), grouped by key\n'
       + '  1-readings_filter_keyBy: readings/filter/keyBy (edge) -> peaks (cloud), grouped by key\n');
+    // Both channels into the cloud are keyed and nothing there re-keys: it can run in partitions.
+    expect(r.stdout).toContain('\nCloud part: in partitions by key, spread over the cloud workers (sluice deploy --partitions N)');
   });
 
   it('--json gives the same plan as data', async () => {
@@ -54,6 +56,7 @@ describe('sluice plan', () => {
       ['sink:peaks', 'cloud', 'input-in-cloud'],
     ]);
     expect(plan.operators.find((o) => o.id === 'means')!.partial).toBe('means/partial');
+    expect((plan as unknown as { cloudPartitioning: { byKey: boolean } }).cloudPartitioning.byKey).toBe(true);
     expect(plan.channels).toEqual([
       { name: '0-means_partial', from: 'means/partial', to: 'means', grouping: 'key', fromPart: 'edge', toPart: 'cloud' },
       { name: '1-readings_filter_keyBy', from: 'readings/filter/keyBy', to: 'peaks', grouping: 'key', fromPart: 'edge', toPart: 'cloud' },

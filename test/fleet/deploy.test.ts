@@ -68,8 +68,9 @@ describe('the fleet: one cloud and three gateways, from the bundle', () => {
     gateways.push({ id: 'gw-4', localUrl: gw4.localUrl });
     await statuses.until('gw-4', runs('plug-totals', 1));
     const apps = await sluice(['apps', '--cloud', cloud.httpUrl, '--json']);
-    const [app] = JSON.parse(apps.stdout) as { name: string; gateways: string[]; worker: string; placement: { id: string; where: string }[] }[];
-    expect(app).toMatchObject({ name: 'plug-totals', gateways: ['gw-1', 'gw-2', 'gw-3', 'gw-4'], worker: 'cloud-0' });
+    const [app] = JSON.parse(apps.stdout) as { name: string; gateways: string[]; owners: string[]; placement: { id: string; where: string }[] }[];
+    // The house sum's channel into the cloud is keyed: its 4 partitions all run on the one worker there is.
+    expect(app).toMatchObject({ name: 'plug-totals', gateways: ['gw-1', 'gw-2', 'gw-3', 'gw-4'], partitions: 4, owners: ['cloud-0', 'cloud-0', 'cloud-0', 'cloud-0'] });
     // The plan made at deploy: the house sum is split into gateway partials and a cloud merge.
     expect(app!.placement.map((o) => [o.id, o.where])).toEqual([['plugs', 'edge'], ['plugs/keyBy', 'edge'], ['house-totals', 'split'], ['sink:house-totals', 'cloud']]);
     const table = await sluice(['status', '--cloud', cloud.httpUrl]);

@@ -55,6 +55,12 @@ export function fleetProcesses() {
       const localUrl = (await p.waitFor(/devices publish to (mqtt:\/\/\S+)/))[1]!;
       return { proc: p, localUrl };
     },
+    /** `sluice worker`: one more cloud worker. */
+    async worker(id: string, cloudMqtt: string, dataDir: string) {
+      const p = start(['worker', '--id', id, '--cloud', cloudMqtt, '--data', dataDir]);
+      await p.waitFor(/working for/);
+      return { proc: p };
+    },
     run: start,
     killAll(): void {
       for (const c of [...children]) c.kill('SIGKILL');

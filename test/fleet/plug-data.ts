@@ -46,16 +46,21 @@ export function closedUpTo(perGateway: readonly (readonly PlugReading[])[], dela
 
 export interface WindowRow { key: number | string; windowStart: number; windowEnd: number; value: number; revision: number }
 
-/** The newest revision of each window in a results file. */
-export function readWindows(file: string): Map<string, WindowRow> {
+/**
+ * The newest revision of each window in one results file, or in several read in order (the
+ * cloud workers' files, oldest owner first: a later file's equal revision wins).
+ */
+export function readWindows(files: string | readonly string[]): Map<string, WindowRow> {
   const out = new Map<string, WindowRow>();
-  if (!existsSync(file)) return out;
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line) continue;
-    const w = JSON.parse(line) as WindowRow;
-    const k = `${w.key}|${w.windowStart}`;
-    const prev = out.get(k);
-    if (!prev || w.revision >= prev.revision) out.set(k, w);
+  for (const file of typeof files === 'string' ? [files] : files) {
+    if (!existsSync(file)) continue;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (!line) continue;
+      const w = JSON.parse(line) as WindowRow;
+      const k = `${w.key}|${w.windowStart}`;
+      const prev = out.get(k);
+      if (!prev || w.revision >= prev.revision) out.set(k, w);
+    }
   }
   return out;
 }
@@ -79,13 +84,14 @@ export function untilFile<T>(file: string, test: () => T | undefined): Promise<T
 
 /**
  * The batch's house totals for every window closed once all of `sent` is in (see `closedUpTo`),
- * and the cloud's results from `file` once they hold each of those windows.
+ * and the cloud's results from `files` once they hold each of those windows (watching the last).
  */
-export async function untilClosedWindows(file: string, sent: readonly (readonly PlugReading[])[], delayMs: number, windowMs = 1000) {
+export async function untilClosedWindows(files: string | readonly string[], sent: readonly (readonly PlugReading[])[], delayMs: number, windowMs = 1000) {
   const closed = closedUpTo(sent, delayMs);
   const expected = batchHouseTotals(sent.flat(), windowMs).filter((w) => w.windowEnd <= closed);
-  const got = await untilFile(file, () => {
-    const w = readWindows(file);
+  const all = typeof files === 'string' ? [files] : files;
+  const got = await untilFile(all[all.length - 1]!, () => {
+    const w = readWindows(all);
     return expected.every((e) => w.has(`${e.key}|${e.windowStart}`)) ? w : undefined;
   });
   return { expected, got };

@@ -1,0 +1,102 @@
+import { randomUUID } from 'node:crypto';
+import type { MqttClient } from 'mqtt';
+import { readJsonFile, writeFileAtomically } from '../store/index.ts';
+
+/**
+ * Where a part keeps the watermark up to which its results are final and written (see
+ * ack-gate.ts): saved before the acks that depend on it, read when the part starts again —
+ * on the same node after a crash, or on another worker that takes its partition over.
+ */
+export interface FinalWatermarkStore {
+  /** The saved watermark; -∞ when none is saved, or when the stream had ended (+∞ saved). */
+  read(): Promise<number>;
+  /** Saves it; resolves only once it is durable. */
+  write(finalWatermark: number): Promise<void>;
+}
+
+/** A store in one JSON file, replaced atomically. */
+export function fileFinalWatermark(file: string): FinalWatermarkStore {
+  return {
+    async read() {
+      const saved = await readJsonFile(file);
+      return saved === undefined || saved instanceof Error ? -Infinity : finite((saved as { finalWatermark?: unknown }).finalWatermark);
+    },
+    write: (wm) => writeFileAtomically(file, encode(wm)),
+  };
+}
+
+/**
+ * A store on the broker: a retained message on `topic` (a partition's `partFinalTopic`), so
+ * whichever worker runs the partition next reads where the last one got to. A write resolves
+ * on the broker's PUBACK and fails at once when the link is down (the acks behind it then wait).
+ * Reading subscribes, then sends a probe on the same topic: the retained value, if any, comes
+ * before the probe, so no timeout guesses whether one exists.
+ */
+export function brokerFinalWatermark(client: MqttClient, topic: string): FinalWatermarkStore {
+  return {
+    async read() {
+      if (!client.connected) return -Infinity;
+      const probe = `probe:${randomUUID()}`;
+      let best = -Infinity;
+      let done!: () => void;
+      const seen = new Promise<void>((resolve) => { done = resolve; });
+      const onMessage = (t: string, payload: Buffer) => {
+        if (t !== topic) return;
+        const text = payload.toString();
+        if (text === probe) { done(); return; }
+        try { best = Math.max(best, finite((JSON.parse(text) as { finalWatermark?: unknown }).finalWatermark)); } catch { /* not ours */ }
+      };
+      client.on('message', onMessage);
+      // A broker that refuses the subscription (an ACL) never echoes the probe: give up then.
+      let timer: NodeJS.Timeout | undefined;
+      const refused = new Promise<void>((resolve) => { timer = setTimeout(resolve, PROBE_TIMEOUT_MS); });
+      try {
+        await whileOpen(client, (async () => {
+          await client.subscribeAsync(topic, { qos: 1 });
+          await client.publishAsync(topic, probe, { qos: 1 });
+          await Promise.race([seen, refused]);
+        })());
+      } catch {
+        // The link went down while reading: what the node itself saved has to do.
+      } finally {
+        clearTimeout(timer);
+        client.removeListener('message', onMessage);
+        // Awaited: a later read's subscription must not be undone by this one's unsubscribe.
+        if (client.connected) await whileOpen(client, client.unsubscribeAsync(topic)).catch(() => {});
+      }
+      return best;
+    },
+    async write(wm) {
+      if (!client.connected) throw new Error('the broker link is down');
+      await whileOpen(client, client.publishAsync(topic, encode(wm), { qos: 1, retain: true }));
+    },
+  };
+}
+
+/** How long a read waits for its probe to come back before it goes by what else is saved. */
+const PROBE_TIMEOUT_MS = 10_000;
+
+/** Saves to every store (all must succeed); reads the newest any of them holds. */
+export function combinedFinalWatermark(stores: readonly FinalWatermarkStore[]): FinalWatermarkStore {
+  return {
+    read: async () => Math.max(-Infinity, ...(await Promise.all(stores.map((s) => s.read())))),
+    write: async (wm) => { for (const s of stores) await s.write(wm); },
+  };
+}
+
+function encode(wm: number): string {
+  return JSON.stringify({ finalWatermark: wm === Infinity ? 'Infinity' : wm });
+}
+
+function finite(wm: unknown): number {
+  // A stream that reached its end (+∞) is complete: the next run over this state starts afresh.
+  return typeof wm === 'number' && Number.isFinite(wm) ? wm : -Infinity;
+}
+
+/** `work`, or a rejection if the broker link closes first (a publish would wait for the next connection). */
+async function whileOpen<T>(client: MqttClient, work: Promise<T>): Promise<T> {
+  let onClose!: () => void;
+  const closed = new Promise<never>((_, reject) => { onClose = () => reject(new Error('the broker link closed')); });
+  client.once('close', onClose);
+  try { return await Promise.race([work, closed]); } finally { client.removeListener('close', onClose); }
+}
