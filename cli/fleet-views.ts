@@ -66,7 +66,7 @@ export const statusCommand = (argv: readonly string[], io: Io) => view('status',
     if (apps.length === 0) rows.push([n.id, n.online ? 'online' : 'offline', '-', '-', '-', '-', '-', '-', '-', '-', '-']);
     for (const a of apps) {
       const channels = Object.entries(a.channels ?? {});
-      const base = [n.id, n.online ? 'online' : 'offline', `${a.app} v${a.version}`, a.state === 'failed' ? `failed: ${a.error ?? ''}` : a.state, String(a.eventsIn ?? '-'), String(a.eventsPerSecond ?? '-'), String(a.deadLetters ?? '-')];
+      const base = [n.id, n.online ? 'online' : 'offline', `${a.app} v${a.version}`, a.state === 'failed' ? `failed: ${a.error ?? ''}` : a.partitions ? `${a.state}, partitions ${a.partitions.join(',') || 'none'}` : a.state, String(a.eventsIn ?? '-'), String(a.eventsPerSecond ?? '-'), String(a.deadLetters ?? '-')];
       if (channels.length === 0) rows.push([...base, '-', '-', '-', '-']);
       for (const [name, c] of channels) rows.push([...base, name, String(c.backlog), String(c.undelivered ?? '-'), String(c.sent)]);
     }

@@ -48,6 +48,10 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
   });
   try {
     if (channels.noResumeReason && part.outbound.length > 0) io.stderr.write(`sluice: after a crash this part re-reads its input: ${channels.noResumeReason}\n`);
+    const { skipped, again } = channels.torn;
+    if (skipped + again > 0) {
+      io.stderr.write(`sluice: the last run stopped inside a write: ${skipped + again} event(s) of a batch are in the outbox without its position; ${again === 0 ? 'read again, they are skipped' : `${again} will be sent twice (the part has several inputs or outboxes)`}\n`);
+    }
     const run = startRun(part.graph, {
       sources: { ...o.sources, ...channels.sources },
       sinks: { ...o.sinks, ...channels.sinks },

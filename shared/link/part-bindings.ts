@@ -47,6 +47,11 @@ export interface PartChannels {
   readonly onSourceProgress: ((source: string, lastRecord: number) => void) | undefined;
   /** Why input positions are not kept (and a restart re-reads its input), if they are not. */
   readonly noResumeReason: string | undefined;
+  /**
+   * Events of a batch a crash tore (stored without the record carrying its position): `skipped`
+   * are dropped as they are read again, `again` will be stored twice (several sources or outboxes).
+   */
+  readonly torn: { readonly skipped: number; readonly again: number };
   /** The watermark the inbound channels resumed from (results up to it were final before a restart). */
   readonly resumeWatermark: number;
   /** Why inbound events are acked on delivery instead of once their results are written, if so. */
@@ -81,6 +86,10 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
   const recovered: Positions[] = [];
   const ends: (() => void)[] = [];
   const partitions = opts.partitions ?? 1;
+  const inputs = part.graph.operators.filter((o) => o.config.kind === 'source' && !o.name.startsWith('channel:')).length;
+  const replayInOrder = inputs === 1 && part.outbound.length === 1 && partitions === 1;
+  let tornSkipped = 0;
+  let tornUnskipped = 0;
   for (const cut of part.outbound) {
     const level = reliabilityOf(part.graph, cut);
     const lanes: ChannelSender[] = [];
@@ -96,9 +105,14 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
         positions = await SourcePositions.open(log, join(opts.stateDir, 'outbox', `${name}.positions.json`));
         recovered.push(positions.current());
       }
+      // A torn batch is read again from its position; its first events are in the outbox already.
+      // Only one source into one outbox replays them in the order they were stored.
+      const torn = positions?.tornRecords ?? 0;
+      if (replayInOrder) tornSkipped += torn; else tornUnskipped += torn;
       const sender = createChannelSender({
         client: opts.client, app: part.graph.app, channel: cut.name, partition: k, producer: opts.producer, log,
         ...(positions ? { positions } : {}),
+        ...(torn > 0 && replayInOrder ? { skipReplayed: torn } : {}),
         ...(opts.maxEventsPerSecond !== undefined ? { maxEventsPerSecond: opts.maxEventsPerSecond } : {}),
       });
       senders.push({ channel: cut.name, sender, log });
@@ -162,6 +176,7 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
     sinks,
     resumeAfter,
     noResumeReason,
+    torn: { skipped: tornSkipped, again: tornUnskipped },
     onSourceProgress: noResumeReason ? undefined : (source, record) => { for (const { sender } of senders) sender.markPosition(source, record); },
     acksOnDelivery,
     resumeWatermark,

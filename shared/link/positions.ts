@@ -5,11 +5,25 @@ import { writeFileAtomically, type OutboxLog } from '../store/index.ts';
 /** How far each source's input has been read, by record number. */
 export type Positions = Record<string, number>;
 
+/** The positions file: positions of acked records, the seq of the newest mark among them, and where marking began. */
+interface SavedPositions {
+  readonly v: 2;
+  readonly positions: Positions;
+  readonly markSeq: number;
+  /** The outbox's durable seq when positions were first kept: records up to it carry no marks. */
+  readonly since: number;
+}
+
 /**
  * Input positions carried in an outbox. The sender writes the last event of each source batch
- * as `[ts, key, value, source, record]`, in the same atomic append as the batch's other events,
- * so a durable record says exactly how much input is safe. Once records are acked and trimmed
- * their positions live on in a small file, written (and fsynced) before the ack is applied.
+ * as `[ts, key, value, source, record]`, in the same append as the batch's other events, so a
+ * durable record says exactly how much input is safe. Once records are acked and trimmed their
+ * positions live on in a small file, written (and fsynced) before the ack is applied.
+ *
+ * A crash inside a group commit can tear a batch: its first events durable, the record carrying
+ * its position not. Every record after the newest mark is then such a torn tail, and
+ * `tornRecords` says how many: read again from the position, the batch yields those events
+ * first, and the sender drops that many (see `skipReplayed`) instead of storing them twice.
  */
 export class SourcePositions {
   private writing: Promise<void> = Promise.resolve();
@@ -20,6 +34,10 @@ export class SourcePositions {
     private saved: Positions,
     /** Positions carried by records not yet acked, by seq. */
     private marks: { seq: number; source: string; record: number }[],
+    private markSeq: number,
+    private readonly since: number,
+    /** Durable records after the newest mark when the outbox was opened: a torn batch. */
+    readonly tornRecords: number,
   ) {}
 
   /**
@@ -28,9 +46,13 @@ export class SourcePositions {
    * (the receiver has them already), so their positions must be known from the start.
    */
   static async open(log: OutboxLog, file: string): Promise<SourcePositions> {
-    let saved: Positions = {};
-    try { saved = JSON.parse(await readFile(file, 'utf8')) as Positions; } catch { /* none yet, or unreadable: start from the log */ }
-    if (typeof saved !== 'object' || saved === null) saved = {};
+    let raw: unknown;
+    try { raw = JSON.parse(await readFile(file, 'utf8')); } catch { /* none yet, or unreadable: start from the log */ }
+    const v2 = typeof raw === 'object' && raw !== null && (raw as { v?: unknown }).v === 2 ? raw as SavedPositions : undefined;
+    const saved: Positions = v2 ? { ...v2.positions } : typeof raw === 'object' && raw !== null ? { ...(raw as Positions) } : {};
+    // Without a file in this format, records already in the log may predate marking: none is torn.
+    const since = v2?.since ?? log.durableSeq;
+    let markSeq = v2?.markSeq ?? 0;
     const marks: { seq: number; source: string; record: number }[] = [];
     for (let from = log.stats().ackedSeq + 1; from <= log.durableSeq;) {
       const records = await log.read(from, 10_000);
@@ -41,7 +63,10 @@ export class SourcePositions {
       }
       from = records.at(-1)!.seq + 1;
     }
-    return new SourcePositions(file, saved, marks);
+    const newest = Math.max(markSeq, since, marks.at(-1)?.seq ?? 0);
+    const positions = new SourcePositions(file, saved, marks, markSeq, since, Math.max(0, log.durableSeq - newest));
+    if (!v2) { positions.dirty = true; await positions.persistUpTo(-1); }
+    return positions;
   }
 
   /** How far each source's input is durable in the outbox: where a restart resumes. */
@@ -63,10 +88,11 @@ export class SourcePositions {
     while (this.marks.length > 0 && this.marks[0]!.seq <= ackedSeq) {
       const m = this.marks.shift()!;
       if ((this.saved[m.source] ?? 0) < m.record) { this.saved[m.source] = m.record; changed = true; }
+      if (m.seq > this.markSeq) { this.markSeq = m.seq; changed = true; }
     }
     if (!changed && !this.dirty) return this.writing;
     this.dirty = true;
-    const text = JSON.stringify(this.saved);
+    const text = JSON.stringify({ v: 2, positions: this.saved, markSeq: this.markSeq, since: this.since } satisfies SavedPositions);
     // A failed write must not poison every later one: it stays dirty and is retried next time.
     this.writing = this.writing.catch(() => {}).then(() => writeFileAtomically(this.file, text)).then(() => { this.dirty = false; });
     return this.writing;

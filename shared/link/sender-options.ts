@@ -29,6 +29,11 @@ export interface ChannelSenderOptions {
   readonly maxEventsPerSecond?: number;
   /** Input positions carried in the outbox (see positions.ts), for resuming after a crash. */
   readonly positions?: SourcePositions;
+  /**
+   * The first this-many events pushed are in the outbox already: the tail of a batch a crash
+   * tore, read again from its input (`SourcePositions.tornRecords`). They are dropped, counted.
+   */
+  readonly skipReplayed?: number;
   /** A frame with no events carries the watermark when nothing else was sent for this long. */
   readonly heartbeatMs?: number;
   readonly clock?: Clock;
@@ -49,6 +54,8 @@ export interface ChannelSenderStats {
   appendRetries: number;
   /** Events the outbox dropped by its bound before they were ever sent: lost by declared policy. */
   droppedUnsent: number;
+  /** Events pushed again after a crash that the outbox already held (a torn batch read again), not stored twice. */
+  replaySkipped: number;
   /** Faults in the send loop (it is retried); the newest one's message. */
   sendErrors: number;
   lastSendError?: string;

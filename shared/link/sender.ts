@@ -89,7 +89,8 @@ export class ChannelSender implements Collector {
     this.received = st.ackedSeq;
     this.nextSeq = st.ackedSeq + 1;
     this.lastProgress = this.clock.now();
-    this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, receivedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0, droppedUnsent: 0, sendErrors: 0 };
+    this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, receivedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0, droppedUnsent: 0, replaySkipped: 0, sendErrors: 0 };
+    this.toSkip = opts.skipReplayed ?? 0;
     this.onMessage = (topic, payload) => { if (topic === this.ackTopic) this.onControl(payload); };
     // After a reconnect nothing in flight can be trusted: resend from the last acked seq, once
     // the ack topic is subscribed again (acks sent before that would be lost: a clean session).
@@ -105,10 +106,16 @@ export class ChannelSender implements Collector {
   }
 
   push(ts: number, key: unknown, value: unknown): void {
+    if (this.toSkip > 0) { this.toSkip--; this.stats_.replaySkipped++; return; }
     this.lastTs = ts; this.lastKey = key; this.lastValue = value;
     this.pending.push(cbor.encode([ts, key, value]));
+    this.sinceMark++;
     this.scheduleFlush();
   }
+
+  private toSkip = 0;
+  /** Events pushed since the last position mark: only those belong to the next source batch. */
+  private sinceMark = 0;
 
   /** Resolves once the newest ack has been applied to the outbox (records trimmed). */
   private trimmed: Promise<void> = Promise.resolve();
@@ -122,7 +129,8 @@ export class ChannelSender implements Collector {
    * of them carries that position, so it becomes durable in the same append as they do.
    */
   markPosition(source: string, record: number): void {
-    if (this.pending.length === 0) return; // nothing of that batch went this way
+    if (this.sinceMark === 0 || this.pending.length === 0) return; // nothing of that batch went this way
+    this.sinceMark = 0;
     this.pending[this.pending.length - 1] = cbor.encode([this.lastTs, this.lastKey, this.lastValue, source, record]);
   }
 

@@ -65,6 +65,9 @@ describe('cloud workers: the keyed cloud part in partitions over two workers', (
     for (const r of reasons) expect(r).toMatch(/before this part \(re\)started: resent after a crash or takeover/);
     const apps = JSON.parse((await sluice(['apps', '--cloud', cloud.httpUrl, '--json'])).stdout) as { owners: string[] }[];
     expect(apps[0]!.owners).toEqual(['cloud-0', 'cloud-0', 'cloud-0', 'cloud-0']);
+    const table = (await sluice(['status', '--cloud', cloud.httpUrl])).stdout;
+    expect(table).toMatch(/cloud-0\s+online\s+plug-totals v1\s+running, partitions 0,1,2,3\s/);
+    expect(table).toMatch(/w-1\s+offline\s/);
     await statuses.close();
   }, 120_000);
 });

@@ -33,6 +33,8 @@ export interface PartProcess {
   readonly child: ChildProcess;
   readonly exit: Promise<{ code: number | null; signal: string | null }>;
   stderr(): string;
+  /** Resolves once stderr matches `pattern` (rejects if the process exits first). */
+  waitFor(pattern: RegExp): Promise<void>;
 }
 
 /** `sluice run <app> ...args` from the bundle; every process started is killed by `killAll`. */
@@ -43,9 +45,18 @@ export function partStarter(app: () => string) {
       const child = spawn(process.execPath, [BUNDLE, 'run', app(), ...args], { stdio: ['pipe', 'ignore', 'pipe'] });
       children.push(child);
       let err = '';
-      child.stderr!.on('data', (c: Buffer) => { err += c.toString(); });
+      const waiters: { pattern: RegExp; resolve: () => void }[] = [];
+      child.stderr!.on('data', (c: Buffer) => {
+        err += c.toString();
+        for (const w of [...waiters]) if (w.pattern.test(err)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+      });
       const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-      return { child, exit, stderr: () => err };
+      const waitFor = (pattern: RegExp) => new Promise<void>((resolve, reject) => {
+        if (pattern.test(err)) { resolve(); return; }
+        waiters.push({ pattern, resolve });
+        void exit.then(({ code, signal }) => reject(new Error(`exited (${code ?? signal}) before printing ${pattern}:\n${err}`)));
+      });
+      return { child, exit, stderr: () => err, waitFor };
     },
     killAll(): void {
       for (const c of children.splice(0)) c.kill('SIGKILL');
