@@ -45,6 +45,8 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
     client, producer, stateDir, outbox: o.outbox,
     ...(o.expect ? { expectProducers: o.expect } : {}),
     ...(o.drainRate !== undefined ? { maxEventsPerSecond: o.drainRate } : {}),
+    // Files can be read again from a record: positions in the outbox let a restart resume there.
+    replayableInputs: Object.values(o.sources).every((b) => b.type === 'file'),
   });
   try {
     if (channels.noResumeReason && part.outbound.length > 0) io.stderr.write(`sluice: after a crash this part re-reads its input: ${channels.noResumeReason}\n`);

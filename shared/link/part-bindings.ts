@@ -36,6 +36,12 @@ export interface PartChannelsOptions {
    * keeps it on the broker as well.
    */
   readonly finalWatermark?: FinalWatermarkStore;
+  /**
+   * The part's inputs can be read again from a record number (files): the outboxes then keep
+   * input positions, so a restart resumes after what is durable. Live inputs (device topics)
+   * cannot be read again, and keep none (the default).
+   */
+  readonly replayableInputs?: boolean;
 }
 
 export interface PartChannels {
@@ -82,7 +88,8 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
   const sources: Record<string, SourceBinding> = {};
   // Input positions are exact only while no operator of this part holds state a crash would lose.
   const stateful = part.graph.operators.find((o) => STATEFUL.has(o.config.kind));
-  let noResumeReason = stateful ? `operator "${stateful.id}" keeps state in memory (checkpoints are not built yet)` : undefined;
+  let noResumeReason = !opts.replayableInputs ? 'its inputs are live or streamed, and cannot be read again from a position'
+    : stateful ? `operator "${stateful.id}" keeps state in memory (checkpoints are not built yet)` : undefined;
   const recovered: Positions[] = [];
   const ends: (() => void)[] = [];
   const partitions = opts.partitions ?? 1;
