@@ -109,6 +109,7 @@ async function main(): Promise<void> {
       const only = process.env.BENCH_ONLY === 'live' ? await channel(broker.url, dir, 'live', N) : await channel(broker.url, dir, 'outage', BACKLOG);
       const events = process.env.BENCH_ONLY === 'live' ? N : BACKLOG;
       console.log(`  ${process.env.BENCH_ONLY}: ${(only.rate / 1000).toFixed(1)} k events/s, edge used ${cores(only.cpuMs, only.ms)} cores: ${((events * 1000) / only.cpuMs / 1000).toFixed(0)} k events per edge CPU-second`);
+      if (only.outageRss.length > 0) console.log(`  during the outage, every 10% of the backlog: ${only.outageRss.join(' ')} MB; peak appending+draining ${only.peak} MB`);
       return;
     }
     const raw = await rawBaseline(broker.url);

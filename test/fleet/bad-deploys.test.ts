@@ -81,6 +81,17 @@ describe('bad deploys are refused with a clear message and change nothing runnin
     await unchanged();
   });
 
+  it('a partition count that is not a number, and a redeploy that would change the count', async () => {
+    const r = await sluice(['deploy', 'test/fleet/plug-totals.ts', '--cloud', cloud.httpUrl, '--partitions', 'many']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/partitions "many" is not a whole number; fix: write e\.g\. --partitions 4/);
+    // plug-totals runs with the default 4 partitions: the gateways' outboxes are cut by that count.
+    const again = await sluice(['deploy', 'test/fleet/plug-totals.ts', '--cloud', cloud.httpUrl, '--partitions', '2', '--param', 'window=2s']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/plug-totals runs with 4 partition\(s\); a redeploy keeps that count.*fix: undeploy plug-totals first/);
+    await unchanged();
+  });
+
   it('a cloud that is not there is named, with how to start one', async () => {
     const r = await sluice(['apps', '--cloud', 'http://127.0.0.1:1']);
     expect(r.code).toBe(1);
