@@ -5,10 +5,13 @@
  *   raw <url> <n>                  mqtt.js, one event per QoS 1 message, 1,000 in flight
  *   live <url> <dir> <n>           a Sluice sender with a disk outbox, pushing at full speed
  *   outage <url> <dir> <n>         the same, disconnected while it appends, then draining
- *   paced <url> <dir> <rate> <s>   the same, paced by the clock; ts carries the send time
+ *   paced <url> <dir> <rate> <s>   the same, paced by the clock; ts carries the send time. It
+ *                                  runs BENCH_LAT_WARMUP_S (default 2) seconds first, which the
+ *                                  figures leave out (the JIT is still compiling the path)
  * Times are wall clock (performance.timeOrigin + now), comparable across the two processes.
  */
 import { join } from 'node:path';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createChannelSender } from '../../shared/link/index.ts';
 import { openDiskLog } from '../../shared/store/index.ts';
 import { connect, payload, wallNow } from './common.ts';
@@ -67,22 +70,35 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
   const t0 = wallNow();
   const outageRss: number[] = [];
   const durableLat: number[] = [];
+  const warmupSeconds = Number(process.env.BENCH_LAT_WARMUP_S ?? 2);
+  let measuredFrom = 0;
+  // What stalls the edge's event loop while it runs: its delay, and the GC pauses in it.
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const gcPauses: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcPauses.push(e.duration); });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const { peak } = await peakRss(async () => {
     if (mode === 'paced') {
-      const total = a * b;
+      const warm = Math.round(a * warmupSeconds);
+      const total = warm + a * b;
       // Push -> durable in the outbox, the part of the added latency the disk sets.
       const pushedAt = new Float64Array(total + 1);
       let seen = 0;
       log.subscribe((ev) => {
         if (ev.type !== 'durable') return;
         const now = wallNow();
-        for (; seen < ev.seq && seen < total; seen++) durableLat.push(now - pushedAt[seen + 1]!);
+        for (; seen < ev.seq && seen < total; seen++) if (seen >= warm) durableLat.push(now - pushedAt[seen + 1]!);
       });
       const start = performance.now();
       for (let i = 0; i < total;) {
         // Paced by the clock: ~1 ms ticks, each sending its share.
         const due = Math.floor(((performance.now() - start) * a) / 1000);
-        for (; i < Math.min(due, total); i++) { const now = wallNow(); pushedAt[i + 1] = now; sender.push(now, undefined, { ...payload, seq: i }); }
+        for (; i < Math.min(due, total); i++) {
+          const now = wallNow();
+          if (i === warm) measuredFrom = now;
+          pushedAt[i + 1] = now; sender.push(now, undefined, { ...payload, seq: i });
+        }
         await new Promise((r) => setTimeout(r, 1));
       }
       return;
@@ -107,7 +123,11 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
   const t2 = wallNow();
   durableLat.sort((x, y) => x - y);
   const dq = (p: number): number | undefined => durableLat[Math.floor(p * durableLat.length)];
-  report({ type: 'done', t0: t1, t2, durableP50: dq(0.5), durableP99: dq(0.99), appendedMs, cpuMs: cpuMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
+  loop.disable();
+  gcObserver.disconnect();
+  gcPauses.sort((x, y) => x - y);
+  const stalls = { loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6, gcCount: gcPauses.length, gcP99: gcPauses[Math.floor(0.99 * gcPauses.length)] ?? 0, gcMax: gcPauses.at(-1) ?? 0, gcTotal: gcPauses.reduce((a, b) => a + b, 0) };
+  report({ type: 'done', t0: t1, t2, stalls, measuredFrom, durableP50: dq(0.5), durableP99: dq(0.99), appendedMs, cpuMs: cpuMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
   await sender.close(); await log.close(); tx.end(true);
 }
 
