@@ -103,8 +103,11 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
       }
       return;
     }
+    // BENCH_WATERMARK_EVERY=N: a batch of N events and its watermark at a time, as a gateway's sources give them.
+    const wmEvery = Number(process.env.BENCH_WATERMARK_EVERY ?? 0);
     for (let i = 0; i < a; i++) {
       sender.push(i, undefined, { ...payload, seq: i });
+      if (wmEvery > 0 && i % wmEvery === wmEvery - 1) { sender.watermark(i); await sender.flushed(); }
       if (i % 5000 === 4999) await sender.flushed();
       if (mode === 'outage' && i % (a / 10) === a / 10 - 1) outageRss.push(rssMb());
     }
