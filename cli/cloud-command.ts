@@ -1,4 +1,5 @@
 import { startCloud } from '../cloud/index.ts';
+import { parseDuration } from '../shared/graph/duration.ts';
 import { credentials, helpText, parseArgs, portFlag, untilSignal, type FlagSpec } from './args.ts';
 import type { Io } from './io.ts';
 
@@ -12,6 +13,7 @@ const FLAGS: Record<string, FlagSpec> = {
   username: { type: 'string', value: 'U', help: 'username for the external broker (with --password)' },
   password: { type: 'string', value: 'P', help: 'password for the external broker (with --username)' },
   'mqtt-version': { type: 'string', value: '4|5', help: 'MQTT protocol version towards an external broker (default 4, i.e. 3.1.1)' },
+  'worker-grace': { type: 'string', value: 'TIME', help: 'after a restart, how long to wait to hear from a cloud worker before moving its partitions (default 10s)' },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -39,6 +41,7 @@ export async function cloudCommand(argv: readonly string[], io: Io): Promise<num
     ...(broker !== undefined ? { broker } : {}),
     ...credentials(flags),
     ...(flags['mqtt-version'] === '5' ? { protocolVersion: 5 as const } : {}),
+    ...(flags['worker-grace'] !== undefined ? { workerGraceMs: parseDuration(flags['worker-grace'] as string, '--worker-grace') } : {}),
     log: (line) => io.stderr.write(`sluice cloud: ${line}\n`),
   });
   io.stdout.write(`sluice cloud: MQTT ${cloud.mqttUrl} (gateways: sluice edge --cloud ${cloud.mqttUrl} --id NAME)\n`);

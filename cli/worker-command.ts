@@ -13,7 +13,7 @@ const FLAGS: Record<string, FlagSpec> = {
 };
 
 export const WORKER_HELP = helpText(
-  'sluice worker --cloud URL [--id ID] [--data DIR]',
+  'sluice worker [--cloud URL] [--id ID] [--data DIR] [--username U --password P]',
   'Starts one more cloud worker. The coordinator (in `sluice cloud`) spreads the partitions of\n' +
   'every keyed cloud part over the workers online, and when a worker dies (its MQTT last-will)\n' +
   'gives its partitions to the others: they resume where its results were final, and the\n' +

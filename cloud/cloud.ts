@@ -18,6 +18,8 @@ export interface CloudOptions {
   readonly username?: string;
   readonly password?: string;
   readonly protocolVersion?: 4 | 5;
+  /** After a restart, how long a worker not heard from keeps its partitions (default 10 s). */
+  readonly workerGraceMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -60,7 +62,10 @@ export async function startCloud(o: CloudOptions): Promise<Cloud> {
     clientId: 'sluice-coordinator', ...auth,
     onState: (s) => { if (s.type === 'disconnected') log(`coordinator: broker link down (${s.reason}); retrying in ${s.retryInMs} ms`); },
   });
-  const coordinator = await Coordinator.open({ dataDir: o.dataDir, client, log: (l) => log(`coordinator: ${l}`) });
+  const coordinator = await Coordinator.open({
+    dataDir: o.dataDir, client, log: (l) => log(`coordinator: ${l}`),
+    ...(o.workerGraceMs !== undefined ? { statusGraceMs: o.workerGraceMs } : {}),
+  });
   const worker = await startNodeAgent({
     id: EMBEDDED_WORKER_ID, role: 'cloud', broker: mqttUrl, dataDir: join(o.dataDir, 'worker'), ...auth,
     log: (l) => log(`worker ${EMBEDDED_WORKER_ID}: ${l}`),

@@ -19,6 +19,8 @@ export interface CoordinatorOptions {
   readonly dataDir: string;
   /** Connected (or connecting) to the cloud's broker. */
   readonly client: MqttClient;
+  /** How long after starting a worker not heard from counts as gone (default `STATUS_GRACE_MS`). */
+  readonly statusGraceMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -40,6 +42,9 @@ export interface AppView extends Omit<AppRecord, 'owners'> {
   /** The cloud worker running each partition of the cloud part. */
   readonly owners: readonly (string | null)[];
 }
+
+/** Nodes republish their status every 2 s: five rounds without one from a worker means it is gone. */
+export const STATUS_GRACE_MS = 10_000;
 
 /** Partitions a keyed cloud part gets when the deploy does not say. */
 export const DEFAULT_PARTITIONS = 4;
@@ -64,6 +69,13 @@ export class Coordinator {
   private readonly published = new Map<string, string>();
   /** Nodes whose status this coordinator has read since it started. */
   private readonly heard = new Set<string>();
+  /**
+   * Set once the nodes have had time to be heard from after the coordinator started: a worker
+   * still unheard then is taken as gone (a broker restarted without persistence forgets the
+   * last-will it left), and its partitions move.
+   */
+  private graceOver = false;
+  private graceTimer: NodeJS.Timeout | undefined;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly onMessage: (topic: string, payload: Buffer) => void;
   private readonly onConnect: () => void;
@@ -74,6 +86,7 @@ export class Coordinator {
     this.onMessage = (topic, payload) => this.onStatus(topic, payload);
     this.onConnect = () => {
       o.client.subscribe(nodeFilter('status'), { qos: 1 });
+      this.graceTimer ??= setTimeout(() => { this.graceOver = true; void this.serial(() => this.publishAll(false)); }, o.statusGraceMs ?? STATUS_GRACE_MS).unref();
       // After a reconnect (or a broker restart without persistence) retained state may be gone.
       this.published.clear();
       void this.serial(() => this.publishAll(true));
@@ -207,7 +220,7 @@ export class Coordinator {
   private assign(): boolean {
     const workers = this.workers();
     const online = workers.filter((w) => w.online && this.heard.has(w.id)).map((w) => w.id);
-    const unheard = workers.filter((w) => !this.heard.has(w.id)).map((w) => w.id);
+    const unheard = this.graceOver ? [] : workers.filter((w) => !this.heard.has(w.id)).map((w) => w.id);
     const apps = Object.values(this.data.apps);
     const next = assignPartitions(apps.map((a) => ({ app: a.name, partitions: a.partitions ?? 1, owners: a.owners ?? [] })), online, unheard);
     let changed = false;
@@ -297,6 +310,7 @@ export class Coordinator {
   }
 
   async close(): Promise<void> {
+    clearTimeout(this.graceTimer);
     this.o.client.removeListener('message', this.onMessage);
     this.o.client.removeListener('connect', this.onConnect);
     await this.chain;

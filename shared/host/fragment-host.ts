@@ -43,6 +43,8 @@ type Slot =
  */
 export class FragmentHost {
   private readonly slots = new Map<string, Slot>();
+  /** Each app's latest start, which the next start of it waits for. */
+  private readonly starting = new Map<string, Promise<void>>();
   private readonly artifacts: ArtifactCache;
   private chain: Promise<void> = Promise.resolve();
   private applied = -1;
@@ -63,7 +65,11 @@ export class FragmentHost {
       const r = decodeDesired(encodeControl(saved as DesiredState));
       if (r.ok && r.message.node === o.nodeId) {
         o.log?.(`resuming ${r.message.apps.length} app(s) from revision ${r.message.revision} saved on disk`);
-        await host.apply(r.message, false);
+        // A worker's partitions may have moved to another while it was down: it runs none until
+        // the coordinator's desired state says again which are its own (it gets no input without
+        // the broker anyway). A gateway runs what it ran, uplink or not.
+        const resumed = o.role === 'cloud' ? { ...r.message, apps: r.message.apps.map((a) => ({ ...a, owned: [] })) } : r.message;
+        await host.apply(resumed, false);
       } else o.log?.(`ignoring the saved desired state: ${r.ok ? `it is for node ${r.message.node}` : r.reason}`);
     }
     return host;
@@ -88,7 +94,11 @@ export class FragmentHost {
 
   /** Applies a desired state (serially; an older revision than the one applied is ignored). */
   apply(desired: DesiredState, save: boolean): Promise<void> {
-    this.chain = this.chain.then(() => this.reconcile(desired, save)).catch((err: Error) => {
+    return this.serial(() => this.reconcile(desired, save));
+  }
+
+  private serial(work: () => Promise<void>): Promise<void> {
+    this.chain = this.chain.then(work).catch((err: Error) => {
       this.o.log?.(`reconcile failed: ${err.message}`);
     });
     return this.chain;
@@ -112,11 +122,8 @@ export class FragmentHost {
       if (slot?.type !== 'failed' && now !== undefined && sameDeployment(now, d)) {
         if (JSON.stringify(now.owned) === JSON.stringify(d.owned)) continue;
         // Only the partitions a worker owns changed: those lanes move, the rest runs on.
-        if (slot?.type === 'running') {
-          await slot.runner.update(d);
-          this.o.log?.(`app ${d.app} v${d.version}: partitions ${(d.owned ?? []).join(',') || 'none'}`);
-          continue;
-        }
+        if (slot?.type === 'fetching') { this.slots.set(d.app, { type: 'fetching', desired: d }); continue; }
+        if (slot?.type === 'running') { await this.moveLanes(d.app, slot.runner, d); continue; }
       }
       if (slot) await this.stopSlot(d.app, slot);
       this.startSlot(d);
@@ -125,26 +132,57 @@ export class FragmentHost {
     this.o.onChange?.();
   }
 
-  /** Fetching may wait for the uplink: it runs beside the reconcile chain, not inside it. */
+  /**
+   * Fetching may wait for the uplink: it runs beside the reconcile chain, not inside it. Starts
+   * of one app run one after another, so two runners never share its state directory; the
+   * newest desired state of the slot (its partitions may change meanwhile) is what starts.
+   */
   private startSlot(d: DesiredApp): void {
     this.slots.set(d.app, { type: 'fetching', desired: d });
-    void this.artifacts.ensure(d.hash).then(async (artifactPath) => {
-      if (this.current(d.app) !== d || this.closed) return;
+    // Still wanted: the slot is fetching this deployment (its partitions aside).
+    const latest = (): DesiredApp | undefined => {
+      const s = this.slots.get(d.app);
+      return !this.closed && s?.type === 'fetching' && sameDeployment(s.desired, d) ? s.desired : undefined;
+    };
+    const previous = this.starting.get(d.app) ?? Promise.resolve();
+    const started = previous.then(() => this.artifacts.ensure(d.hash)).then(async (artifactPath) => {
+      const first = latest();
+      if (!first) return;
       const runner = await AppRunner.start({
-        desired: d, role: this.o.role, nodeId: this.o.nodeId, client: this.o.client, stateDir: this.appDir(d.app), artifactPath,
+        desired: first, role: this.o.role, nodeId: this.o.nodeId, client: this.o.client, stateDir: this.appDir(d.app), artifactPath,
         ...(this.o.bindSources ? { bindSources: this.o.bindSources } : {}),
         ...(this.o.outbox ? { outbox: this.o.outbox } : {}),
         ...(this.o.onStatus ? { onStatus: this.o.onStatus } : {}),
         ...(this.o.log ? { log: this.o.log } : {}),
       });
-      if (this.current(d.app) !== d || this.closed) { await runner.stop(); return; }
+      const now = latest();
+      if (!now) { await runner.stop(); return; }
       this.slots.set(d.app, { type: 'running', runner });
-      this.o.log?.(`app ${d.app} v${d.version} running${d.owned ? ` (partitions ${d.owned.join(",") || "none"})` : ""}`);
+      this.o.log?.(`app ${d.app} v${d.version} running${first.owned ? ` (partitions ${first.owned.join(',') || 'none'})` : ''}`);
+      // Its partitions changed while it started: move them in turn with the reconciles.
+      if (JSON.stringify(now.owned) !== JSON.stringify(first.owned)) void this.serial(() => this.moveLanes(d.app, runner, now));
     }).catch((err: unknown) => {
-      if (this.current(d.app) !== d) return;
-      this.slots.set(d.app, { type: 'failed', desired: d, status: failedStatus(d, err) });
-      this.o.log?.(`app ${d.app} v${d.version} failed: ${failedStatus(d, err).error}`);
+      const now = latest();
+      if (!now) return;
+      this.slots.set(d.app, { type: 'failed', desired: now, status: failedStatus(now, err) });
+      this.o.log?.(`app ${d.app} v${d.version} failed: ${failedStatus(now, err).error}`);
     }).finally(() => this.o.onChange?.());
+    this.starting.set(d.app, started);
+  }
+
+  /** Gives a running app the partitions `d` owns; if its lanes cannot start, the app is failed. */
+  private async moveLanes(app: string, runner: AppRunner, d: DesiredApp): Promise<void> {
+    const slot = this.slots.get(app);
+    if (slot?.type !== 'running' || slot.runner !== runner) return;
+    try {
+      await runner.update(d);
+      this.o.log?.(`app ${app} v${d.version}: partitions ${(d.owned ?? []).join(',') || 'none'}`);
+    } catch (err) {
+      await runner.stop();
+      this.slots.set(app, { type: 'failed', desired: d, status: failedStatus(d, err) });
+      this.o.log?.(`app ${app} v${d.version} failed moving partitions: ${failedStatus(d, err).error}`);
+    }
+    this.o.onChange?.();
   }
 
   private current(app: string): DesiredApp | undefined {
@@ -184,6 +222,8 @@ export class FragmentHost {
     this.closed = true;
     this.artifacts.close();
     await this.chain;
+    // A start under way sees the host closed and stops what it started.
+    await Promise.all(this.starting.values());
     for (const [name, slot] of [...this.slots]) await this.stopSlot(name, slot);
   }
 }

@@ -12,6 +12,8 @@ export interface FinalWatermarkStore {
   read(): Promise<number>;
   /** Saves it; resolves only once it is durable. */
   write(finalWatermark: number): Promise<void>;
+  /** Stops whatever the store keeps doing on its own (republishing). */
+  close?(): void;
 }
 
 /** A store in one JSON file, replaced atomically. */
@@ -30,10 +32,17 @@ export function fileFinalWatermark(file: string): FinalWatermarkStore {
  * whichever worker runs the partition next reads where the last one got to. A write resolves
  * on the broker's PUBACK and fails at once when the link is down (the acks behind it then wait).
  * Reading subscribes, then sends a probe on the same topic: the retained value, if any, comes
- * before the probe, so no timeout guesses whether one exists.
+ * before the probe, so no timeout guesses whether one exists (aedes streams retained messages
+ * right after the SUBACK, before it reads the client's next packet; Mosquitto queues them with
+ * the SUBACK). A broker restarted without persistence forgets retained messages: the value last
+ * written is published again on every reconnect.
  */
 export function brokerFinalWatermark(client: MqttClient, topic: string): FinalWatermarkStore {
+  let last: number | undefined;
+  const republish = () => { if (last !== undefined) client.publish(topic, encode(last), { qos: 1, retain: true }); };
+  client.on('connect', republish);
   return {
+    close: () => { client.removeListener('connect', republish); },
     async read() {
       if (!client.connected) return -Infinity;
       const probe = `probe:${randomUUID()}`;
@@ -69,6 +78,7 @@ export function brokerFinalWatermark(client: MqttClient, topic: string): FinalWa
     async write(wm) {
       if (!client.connected) throw new Error('the broker link is down');
       await whileOpen(client, client.publishAsync(topic, encode(wm), { qos: 1, retain: true }));
+      last = wm;
     },
   };
 }
@@ -81,6 +91,7 @@ export function combinedFinalWatermark(stores: readonly FinalWatermarkStore[]): 
   return {
     read: async () => Math.max(-Infinity, ...(await Promise.all(stores.map((s) => s.read())))),
     write: async (wm) => { for (const s of stores) await s.write(wm); },
+    close: () => { for (const s of stores) s.close?.(); },
   };
 }
 

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import type { Graph, Reliability } from '../graph/index.ts';
@@ -107,10 +108,15 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
         ? createMemoryLog(opts.outbox)
         : await openDiskLog(join(opts.stateDir, 'outbox', name), opts.outbox);
       let positions: SourcePositions | undefined;
+      const positionsFile = join(opts.stateDir, 'outbox', `${name}.positions.json`);
       if (level === 'best-effort') noResumeReason ??= `channel ${cut.name} is best-effort (memory outbox)`;
       else if (!noResumeReason) {
-        positions = await SourcePositions.open(log, join(opts.stateDir, 'outbox', `${name}.positions.json`));
+        positions = await SourcePositions.open(log, positionsFile);
         recovered.push(positions.current());
+      } else {
+        // Records appended from now on carry no positions: an older positions file would make a
+        // later run that keeps them take those records for a torn batch.
+        await rm(positionsFile, { force: true });
       }
       // A torn batch is read again from its position; its first events are in the outbox already.
       // Only one source into one outbox replays them in the order they were stored.
@@ -171,6 +177,12 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
       }),
     };
   }
+  // Every sender, receiver and final-watermark store listens on the shared uplink client, and a
+  // node runs many (apps × channels × partitions): the client's listener budget grows by this
+  // part's share, so Node's leak warning still means a leak.
+  const budget = LISTENERS_PER_LINK * (senders.length + part.inbound.length) + (gate ? 1 : 0);
+  opts.client.setMaxListeners(opts.client.getMaxListeners() + budget);
+  let closing: Promise<void> | undefined;
   const resumeAfter: Positions = {};
   if (!noResumeReason) {
     // A source feeding several channels resumes after what all of them hold.
@@ -193,21 +205,28 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
       outbound: outboundStats(senders),
       inbound: Object.fromEntries([...receivers].map(([name, r]) => [name, r.stats()])),
     }),
-    async close() {
-      // Acks the last results allow (all of them at the end of a stream) go out before closing.
-      await gate?.settle();
-      gate?.close();
-      for (const r of receivers.values()) r.close();
-      for (const end of ends.splice(0)) end();
-      for (const { sender, log } of senders) {
-        await sender.close();
-        await log.close();
-      }
+    close() {
+      return closing ??= (async () => {
+        // Acks the last results allow (all of them at the end of a stream) go out before closing.
+        await gate?.settle();
+        gate?.close();
+        for (const r of receivers.values()) r.close();
+        for (const end of ends.splice(0)) end();
+        for (const { sender, log } of senders) {
+          await sender.close();
+          await log.close();
+        }
+        final.close?.();
+        opts.client.setMaxListeners(Math.max(10, opts.client.getMaxListeners() - budget));
+      })();
     },
   };
 }
 
 const STATEFUL = new Set(['aggregate', 'join', 'process', 'exec']);
+
+/** Listeners one sender or receiver adds to the client ('message', 'connect', and TCP_NODELAY's 'connect'). */
+const LISTENERS_PER_LINK = 3;
 
 function reliabilityOf(graph: Graph, cut: ChannelCut): Reliability {
   return graph.operators.find((o) => o.id === cut.from)?.reliability ?? graph.reliability;

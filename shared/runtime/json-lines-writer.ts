@@ -14,6 +14,7 @@ export class JsonLinesWriter implements SinkTarget {
   private lastWrite: Promise<void> = Promise.resolve();
   /** Values that could not be written as JSON (reported to the dead-letter stream). */
   unwritable = 0;
+  private readonly onDrainEvent = () => this.onDrain();
 
   constructor(
     private readonly stream: Writable,
@@ -22,7 +23,7 @@ export class JsonLinesWriter implements SinkTarget {
     private readonly closeStream: boolean,
     private readonly onUnwritable: (value: unknown, reason: string) => void,
   ) {
-    stream.on('drain', () => this.onDrain());
+    stream.on('drain', this.onDrainEvent);
   }
 
   write(_ts: number, _key: unknown, value: unknown): void {
@@ -77,6 +78,9 @@ export class JsonLinesWriter implements SinkTarget {
       } else if (this.stream.writableNeedDrain) {
         this.stream.once('drain', () => resolve());
       } else resolve();
+    }).finally(() => {
+      // A stream shared with other runs (a worker's lanes) outlives this writer.
+      this.stream.removeListener('drain', this.onDrainEvent);
     });
     return this.ended;
   }

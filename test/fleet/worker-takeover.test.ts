@@ -68,6 +68,37 @@ describe('cloud workers: the keyed cloud part in partitions over two workers', (
     const table = (await sluice(['status', '--cloud', cloud.httpUrl])).stdout;
     expect(table).toMatch(/cloud-0\s+online\s+plug-totals v1\s+running, partitions 0,1,2,3\s/);
     expect(table).toMatch(/w-1\s+offline\s/);
+
+    // w-1 comes back on its old disk: it runs none of the partitions it had, since they moved.
+    const back = await procs.worker('w-1', cloud.mqttUrl, join(dir, 'w-1'));
+    await statuses.until('w-1', owns([]));
+    expect(back.proc.stderr()).toMatch(/app plug-totals v1 running \(partitions none\)/);
+    expect(back.proc.stderr()).not.toMatch(/partition [13] resumes|partitions 1,3/);
+    expect(statuses.latest('cloud-0')!.apps![0]!.partitions).toEqual([0, 1, 2, 3]);
     await statuses.close();
   }, 120_000);
+
+  it('a restarted coordinator moves the partitions of a worker it does not hear from within --worker-grace', async () => {
+    const data = join(dir, 'cloud-grace');
+    const cloud = await procs.cloud(data, 0, ['--worker-grace', '1s']);
+    let statuses = await watchStatuses(cloud.mqttUrl);
+    const w2 = await procs.worker('w-2', cloud.mqttUrl, join(dir, 'w-2'));
+    await procs.edge('gw-9', cloud.mqttUrl, join(dir, 'gw-9'), ['site=grace']);
+    await Promise.all(['gw-9', 'cloud-0', 'w-2'].map((id) => statuses.until(id, (s) => s.online)));
+    const deployed = await sluice(['deploy', 'test/fleet/plug-totals.ts', '--cloud', cloud.httpUrl, '--gateways', 'site=grace', '--partitions', '2']);
+    expect(deployed.stdout).toMatch(/on cloud-0 \(0\) w-2 \(1\)/);
+    await statuses.close();
+    // The broker (inside the cloud process) dies with the coordinator, then w-2: no last-will of w-2 is left anywhere.
+    cloud.proc.child.kill('SIGKILL');
+    await cloud.proc.exit;
+    w2.proc.child.kill('SIGKILL');
+    await w2.proc.exit;
+    const again = await procs.cloud(data, cloud.mqttPort, ['--worker-grace', '1s']);
+    statuses = await watchStatuses(again.mqttUrl);
+    await statuses.until('cloud-0', (s) => runs('plug-totals', 1)(s) && JSON.stringify(s.apps?.[0]?.partitions) === '[0,1]');
+    await again.proc.waitFor(/plug-totals: partitions 0→cloud-0 1→cloud-0/);
+    const apps = JSON.parse((await sluice(['apps', '--cloud', again.httpUrl, '--json'])).stdout) as { owners: string[] }[];
+    expect(apps[0]!.owners).toEqual(['cloud-0', 'cloud-0']);
+    await statuses.close();
+  }, 60_000);
 });
