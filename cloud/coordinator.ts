@@ -169,6 +169,10 @@ export class Coordinator {
       this.data.apps[name] = record;
       this.data.revision++;
       await this.registry.save();
+      // A new app of a name used before starts afresh: no partition resumes at a final watermark a
+      // worker of the old one saved (even one that saved it after the undeploy cleared it).
+      // Published before the desired states, on the same client, so the broker has it first.
+      if (!previous) for (let p = 0; p < partitions; p++) this.o.client.publish(partFinalTopic(name, p), Buffer.alloc(0), { qos: 1, retain: true });
       this.publishArtifact(hash, req.bytes);
       if (previous && previous.hash !== hash) await this.dropArtifact(previous.hash);
       await this.publishAll(false);
