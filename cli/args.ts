@@ -84,6 +84,16 @@ export function untilSignal(): Promise<void> {
   });
 }
 
+/** The cloud's MQTT broker a node connects to when `--cloud` is not given. */
+export const DEFAULT_CLOUD_MQTT = 'mqtt://127.0.0.1:1883';
+
+/** The flags of a node's uplink to the cloud's broker: `sluice edge` and `sluice worker`. */
+export const UPLINK_FLAGS: Readonly<Record<string, FlagSpec>> = {
+  cloud: { type: 'string', value: 'URL', help: `the cloud's MQTT broker, as \`sluice cloud\` prints it (default ${DEFAULT_CLOUD_MQTT})` },
+  username: { type: 'string', value: 'U', help: "username for the cloud's broker (with --password)" },
+  password: { type: 'string', value: 'P', help: "password for the cloud's broker (with --username)" },
+};
+
 /** `--username` and `--password` go together. */
 export function credentials(flags: Readonly<Record<string, unknown>>): { username?: string; password?: string } {
   const username = flags['username'] as string | undefined;

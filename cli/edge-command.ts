@@ -1,17 +1,15 @@
 import { hostname } from 'node:os';
 import { startEdgeAgent } from '../edge/index.ts';
-import { credentials, helpText, parseArgs, portFlag, untilSignal, type FlagSpec } from './args.ts';
+import { credentials, DEFAULT_CLOUD_MQTT, helpText, parseArgs, portFlag, untilSignal, UPLINK_FLAGS, type FlagSpec } from './args.ts';
 import type { Io } from './io.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
-  cloud: { type: 'string', value: 'URL', help: "the cloud's MQTT broker, as `sluice cloud` prints it (default mqtt://127.0.0.1:1883)" },
+  ...UPLINK_FLAGS,
   id: { type: 'string', value: 'ID', help: 'this gateway\'s id, unique in the fleet (default the host name)' },
   tags: { type: 'string', value: 'a=b,c', help: 'tags deploy selectors match, e.g. site=plant-7,floor=2' },
   data: { type: 'string', value: 'DIR', help: 'desired state, artifacts, outboxes and edge results (default .sluice-edge/<id>)' },
   'local-port': { type: 'string', value: 'N', help: 'port of the local broker devices publish to (default 1884; 0 picks a free one)' },
   'local-host': { type: 'string', value: 'ADDR', help: 'interface of the local broker (default 127.0.0.1; 0.0.0.0 for devices on the network)' },
-  username: { type: 'string', value: 'U', help: "username for the cloud's broker (with --password)" },
-  password: { type: 'string', value: 'P', help: "password for the cloud's broker (with --username)" },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -32,7 +30,7 @@ export async function edgeCommand(argv: readonly string[], io: Io): Promise<numb
   const tags = ((flags.tags as string | undefined) ?? '').split(',').map((t) => t.trim()).filter(Boolean);
   const agent = await startEdgeAgent({
     id, tags,
-    cloud: (flags.cloud as string | undefined) ?? 'mqtt://127.0.0.1:1883',
+    cloud: (flags.cloud as string | undefined) ?? DEFAULT_CLOUD_MQTT,
     dataDir: (flags.data as string | undefined) ?? `.sluice-edge/${id}`,
     localPort: portFlag('local-port', flags['local-port'] as string | undefined, 1884),
     ...(flags['local-host'] ? { localHost: flags['local-host'] as string } : {}),

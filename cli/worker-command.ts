@@ -1,14 +1,12 @@
 import { hostname } from 'node:os';
 import { startNodeAgent } from '../shared/host/index.ts';
-import { credentials, helpText, parseArgs, untilSignal, type FlagSpec } from './args.ts';
+import { credentials, DEFAULT_CLOUD_MQTT, helpText, parseArgs, untilSignal, UPLINK_FLAGS, type FlagSpec } from './args.ts';
 import type { Io } from './io.ts';
 
 const FLAGS: Record<string, FlagSpec> = {
-  cloud: { type: 'string', value: 'URL', help: "the cloud's MQTT broker, as `sluice cloud` prints it (default mqtt://127.0.0.1:1883)" },
+  ...UPLINK_FLAGS,
   id: { type: 'string', value: 'ID', help: 'this worker\'s id, unique in the fleet (default worker-<host name>)' },
   data: { type: 'string', value: 'DIR', help: 'desired state, artifacts and cloud results (default .sluice-worker/<id>)' },
-  username: { type: 'string', value: 'U', help: "username for the cloud's broker (with --password)" },
-  password: { type: 'string', value: 'P', help: "password for the cloud's broker (with --username)" },
   help: { type: 'boolean', help: 'show this help' },
 };
 
@@ -26,7 +24,7 @@ export async function workerCommand(argv: readonly string[], io: Io): Promise<nu
   const { flags } = parseArgs('worker', argv, FLAGS);
   if (flags.help) { io.stdout.write(WORKER_HELP); return 0; }
   const id = (flags.id as string | undefined) ?? `worker-${hostname()}`;
-  const broker = (flags.cloud as string | undefined) ?? 'mqtt://127.0.0.1:1883';
+  const broker = (flags.cloud as string | undefined) ?? DEFAULT_CLOUD_MQTT;
   const agent = await startNodeAgent({
     id, role: 'cloud', broker,
     dataDir: (flags.data as string | undefined) ?? `.sluice-worker/${id}`,

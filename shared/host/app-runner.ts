@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { describeError } from '../errors.ts';
 import type { Graph } from '../graph/index.ts';
-import { bindPartChannels, brokerFinalWatermark, combinedFinalWatermark, fileFinalWatermark, type PartChannels } from '../link/index.ts';
+import { addCounts, bindPartChannels, brokerFinalWatermark, combinedFinalWatermark, fileFinalWatermark, type PartChannels } from '../link/index.ts';
 import type { StatusEvent } from '../ops/index.ts';
-import { DEAD_LETTER, loadArtifact, splitGraph, startRun, type GraphPart, type Run, type SinkBinding, type SourceBinding } from '../runtime/index.ts';
+import { channelBinding, DEAD_LETTER, loadArtifact, splitGraph, startRun, type GraphPart, type Run, type SinkBinding, type SourceBinding } from '../runtime/index.ts';
 import type { LogOptions } from '../store/index.ts';
 import { partFinalTopic, type AppStatus, type DesiredApp, type NodeRole } from '../wire/index.ts';
 
@@ -88,8 +88,9 @@ export class AppRunner {
       return { type: 'stream', stream };
     };
     const sinks: Record<string, SinkBinding> = { [DEAD_LETTER]: append(join(o.stateDir, 'dead-letter.jsonl')) };
+    const channelSinks = new Set(part.outbound.map(channelBinding));
     for (const op of part.graph.operators) {
-      if (op.config.kind === 'sink' && !op.name.startsWith('channel:')) sinks[op.name] = append(sinkFile(o.stateDir, op.name));
+      if (op.config.kind === 'sink' && !channelSinks.has(op.name)) sinks[op.name] = append(sinkFile(o.stateDir, op.name));
     }
     const runner = new AppRunner(o.desired, o, part, sources, sinks, streams);
     try {
@@ -175,12 +176,9 @@ export class AppRunner {
       const st = lane.channels.stats();
       for (const [name, s] of Object.entries(st.outbound)) channels[name] = { backlog: s.backlog, undelivered: s.undelivered, sent: s.eventsSent, acked: s.ackedSeq, dropped: s.droppedUnsent };
       for (const [name, r] of Object.entries(st.inbound)) {
+        const one = { events: r.events, duplicates: r.duplicates, rejected: r.rejectedFrames, resendRequests: r.resendRequests, fenced: r.fencedFrames, ...(r.lastRejection ? { lastRejection: r.lastRejection } : {}) };
         const sum = inbound[name];
-        inbound[name] = {
-          events: r.events + (sum?.events ?? 0), duplicates: r.duplicates + (sum?.duplicates ?? 0), rejected: r.rejectedFrames + (sum?.rejected ?? 0),
-          resendRequests: r.resendRequests + (sum?.resendRequests ?? 0), fenced: r.fencedFrames + (sum?.fenced ?? 0),
-          ...(r.lastRejection ?? sum?.lastRejection ? { lastRejection: (r.lastRejection ?? sum?.lastRejection)! } : {}),
-        };
+        inbound[name] = sum ? addCounts(sum, one) : one;
       }
       const m = lane.run.metrics();
       eventsIn += eventsInOf(m.operators);

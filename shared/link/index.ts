@@ -2,7 +2,7 @@
 export { createEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker.ts';
 export { createChannelSender, ChannelSender, type ChannelSenderOptions, type ChannelSenderStats } from './sender.ts';
 export { createChannelReceiver, ChannelReceiver, type ChannelReceiverOptions, type ChannelReceiverStats } from './receiver.ts';
-export { bindPartChannels, type PartChannels, type PartChannelsOptions } from './part-bindings.ts';
+export { addCounts, bindPartChannels, type PartChannels, type PartChannelsOptions } from './part-bindings.ts';
 export { connectWithBackoff, disconnect, type ConnectOptions } from './connect.ts';
 export { SourcePositions, type Positions } from './positions.ts';
 export { AckGate, resultHorizon } from './ack-gate.ts';

@@ -94,7 +94,8 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
   const recovered: Positions[] = [];
   const ends: (() => void)[] = [];
   const partitions = opts.partitions ?? 1;
-  const inputs = part.graph.operators.filter((o) => o.config.kind === 'source' && !o.name.startsWith('channel:')).length;
+  // Sources other than the inbound channels: the part's own inputs.
+  const inputs = part.graph.operators.filter((o) => o.config.kind === 'source').length - part.inbound.length;
   const replayInOrder = inputs === 1 && part.outbound.length === 1 && partitions === 1;
   let tornSkipped = 0;
   let tornUnskipped = 0;
@@ -242,9 +243,23 @@ function outboundStats(senders: readonly { channel: string; sender: ChannelSende
     // The outbox holds what the receiver has not got yet, and what it got but has not made durable.
     const one: OutboundStats = { ...st, backlog: s.log.stats().records, undelivered: Math.max(0, s.log.durableSeq - Math.max(st.receivedSeq, st.ackedSeq)) };
     const sum = out[s.channel];
-    if (!sum) { out[s.channel] = one; continue; }
-    const acc = sum as unknown as Record<string, unknown>;
-    for (const [k, v] of Object.entries(one)) if (typeof v === 'number' && typeof acc[k] === 'number') acc[k] = (acc[k] as number) + v;
+    out[s.channel] = sum ? addCounts(sum, one) : one;
   }
   return out;
+}
+
+/**
+ * Counters of two partitions as one: numbers added, any other field `a`'s (or `b`'s where `a`
+ * has none).
+ *
+ * @example
+ * addCounts({ events: 2, lastRejection: 'bad' }, { events: 3 }) // { events: 5, lastRejection: 'bad' }
+ */
+export function addCounts<T extends object>(a: T, b: T): T {
+  const out = { ...b, ...a } as Record<string, unknown>;
+  for (const [k, v] of Object.entries(b)) {
+    const mine = (a as Record<string, unknown>)[k];
+    if (typeof v === 'number' && typeof mine === 'number') out[k] = mine + v;
+  }
+  return out as T;
 }
