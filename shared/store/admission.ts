@@ -45,6 +45,15 @@ export function fullError(why: keyof typeof WHY, where: string): SluiceError {
   return new IoError(code, what, { where, fix, retryable: true });
 }
 
+/** Why a span of `count` seqs in a payload of `bytes` cannot be stored, or undefined. */
+export function checkSpan(count: number, bytes: number, maxSpan: number, where: string): SluiceError | undefined {
+  if (Number.isSafeInteger(count) && count >= 1 && count <= maxSpan && count <= bytes) return undefined;
+  return new ConfigError('STORE_BAD_SPAN', `a span of ${String(count)} seqs in a ${bytes}-byte payload cannot be stored`, {
+    where: `append to ${where}`,
+    fix: `pass a whole count from 1 to ${maxSpan}, at most one seq per payload byte`,
+  });
+}
+
 /** What admission needs to know of a batch: its framed bytes and its largest payload. */
 export function measureBatch(payloads: readonly Uint8Array[]): { bytes: number; largest: number } {
   let bytes = 0;

@@ -61,8 +61,8 @@ export class Committer {
     this.retryDelay = cfg.retryMs;
   }
 
-  /** Encodes one record for `seg`; returns the file offset the frame will sit at. */
-  stage(seg: Segment, seq: number, ts: number, priority: number, payload: Uint8Array): number {
+  /** Encodes one record covering `count` seqs from `seq` for `seg`; returns the file offset the frame will sit at. */
+  stage(seg: Segment, seq: number, ts: number, priority: number, payload: Uint8Array, count = 1): number {
     const size = FRAME_HEADER_BYTES + payload.byteLength;
     let part = this.parts[this.parts.length - 1];
     if (!part || part.frozen || part.seg !== seg) {
@@ -73,8 +73,8 @@ export class Committer {
     }
     part.reserve(size);
     const offset = part.fileOffset + part.len;
-    part.len = writeFrame(part.buf, part.len, seq, ts, priority, payload);
-    part.lastSeq = seq;
+    part.len = writeFrame(part.buf, part.len, seq, ts, priority, payload, count);
+    part.lastSeq = seq + count - 1;
     seg.stagedEnd += size;
     this.pendingBytes += size;
     // While faulted, only the backoff timer retries; a burst of appends must not spin on a dead disk.

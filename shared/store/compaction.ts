@@ -13,22 +13,23 @@ export interface CompactResult {
   readonly droppedBytes: number;
 }
 
-/** Decides per record: keep it (true) or drop it. Called in seq order. */
+/** Decides per record (by its first seq): keep it (true) or drop it. Called in seq order. */
 export type KeepFn = (seq: number, priority: number, bytes: number) => boolean;
 
 /** Rewrites `seg` keeping the records `keep` accepts (and none below the head). */
 export async function compactSegment(fs: FileLayer, dir: string, index: SegmentIndex, seg: Segment, keep: KeepFn): Promise<CompactResult> {
   const all = Buffer.from(await fs.readFile(seg.path));
   const buf = all.subarray(0, Math.min(all.byteLength, seg.durableEnd));
-  const kept: { at: number; len: number; seq: number }[] = [];
+  const kept: { at: number; len: number; seq: number; count: number }[] = [];
   let dropped = 0;
   let droppedBytes = 0;
   const head = index.head;
-  scanFrames(buf, SEGMENT_HEADER_BYTES, buf.byteLength, seg.base - 1, MAX_SCAN_PAYLOAD, (at, len, seq) => {
-    if (seq < head) return;
-    if (keep(seq, framePriority(buf, at), len)) kept.push({ at, len, seq });
+  scanFrames(buf, SEGMENT_HEADER_BYTES, buf.byteLength, seg.base - 1, MAX_SCAN_PAYLOAD, (at, len, seq, count) => {
+    if (seq + count - 1 < head) return;
+    if (keep(seq, framePriority(buf, at), len)) kept.push({ at, len, seq, count });
     else {
-      dropped++;
+      // A span straddling the head loses only the seqs not acked yet.
+      dropped += seq + count - Math.max(seq, head);
       droppedBytes += len;
     }
   });
@@ -47,7 +48,7 @@ export async function compactSegment(fs: FileLayer, dir: string, index: SegmentI
   let offset = SEGMENT_HEADER_BYTES;
   index.rebuild(seg, () => {
     for (const k of kept) {
-      seg.add(k.seq, offset, k.len, frameTs(buf, k.at), framePriority(buf, k.at));
+      seg.add(k.seq, offset, k.len, frameTs(buf, k.at), framePriority(buf, k.at), false, k.count);
       offset += k.len;
     }
   });

@@ -9,7 +9,7 @@ import { describeError, IoError, type SluiceError } from '../errors.ts';
 import { Committer, type StagedPart } from './committer.ts';
 import { writeCursor } from './cursor-file.ts';
 import { readRecords } from './disk-reader.ts';
-import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './frame.ts';
+import { FRAME_HEADER_BYTES, MAX_SPAN, SEGMENT_HEADER_BYTES } from './frame.ts';
 import { IoQueue } from './io-queue.ts';
 import { LogCounters, WritableWaiters } from './log-counters.ts';
 import type { LogConfig } from './options.ts';
@@ -20,7 +20,7 @@ import { SeqWaiters } from './seq-waiters.ts';
 import { ReadHandles } from './read-handles.ts';
 import { TailCache } from './tail-cache.ts';
 import type { AppendOptions, DiskLog, EvictReason, LogListener, LogRecord, LogStats, RecoveryReport, SeqRange } from './types.ts';
-import { checkAppend, closedError, fullError, measureBatch, tooBigError } from './admission.ts';
+import { checkAppend, checkSpan, closedError, fullError, measureBatch, tooBigError } from './admission.ts';
 
 /** The disk log; `openDiskLog` (open-disk-log.ts) recovers the directory and builds one. */
 export class DiskLogImpl implements DiskLog {
@@ -73,7 +73,7 @@ export class DiskLogImpl implements DiskLog {
   append(payload: Uint8Array, opts?: AppendOptions): Promise<number> {
     const err = this.admit(payload.byteLength + FRAME_HEADER_BYTES, payload.byteLength, opts);
     if (err) return Promise.reject(err);
-    return this.waiters.wait(this.put(payload, opts));
+    return this.waiters.wait(this.put(payload, opts, 1));
   }
 
   appendBatch(payloads: readonly Uint8Array[], opts?: AppendOptions): Promise<SeqRange> {
@@ -83,7 +83,15 @@ export class DiskLogImpl implements DiskLog {
     const err = this.admit(bytes, largest, opts);
     if (err) return Promise.reject(err);
     let last = first;
-    for (const p of payloads) last = this.put(p, opts);
+    for (const p of payloads) last = this.put(p, opts, 1);
+    return this.waiters.wait(last).then(() => ({ first, last }));
+  }
+
+  appendSpan(payload: Uint8Array, count: number, opts?: AppendOptions): Promise<SeqRange> {
+    const err = checkSpan(count, payload.byteLength, MAX_SPAN, this.dir) ?? this.admit(payload.byteLength + FRAME_HEADER_BYTES, payload.byteLength, opts);
+    if (err) return Promise.reject(err);
+    const first = this.nextSeq;
+    const last = this.put(payload, opts, count);
     return this.waiters.wait(last).then(() => ({ first, last }));
   }
 
@@ -136,16 +144,18 @@ export class DiskLogImpl implements DiskLog {
     if (this.index.hasTrimmedSegments()) void this.requestCursor();
   }
 
-  private put(payload: Uint8Array, opts: AppendOptions | undefined): number {
-    const seq = this.nextSeq++;
+  /** Stages one record covering `count` seqs; returns its last seq. */
+  private put(payload: Uint8Array, opts: AppendOptions | undefined, count: number): number {
+    const seq = this.nextSeq;
+    this.nextSeq += count;
     const ts = opts?.ts ?? this.cfg.clock.now();
     const priority = opts?.priority ?? 0;
     const size = payload.byteLength + FRAME_HEADER_BYTES;
     let seg = this.index.active as Segment;
     if (seg.sealed || (seg.totalRecords > 0 && seg.stagedEnd + size > this.cfg.segmentBytes)) seg = this.roll(seq);
-    const offset = this.committer.stage(seg, seq, ts, priority, payload);
-    this.index.add(seg, seq, offset, size, ts, priority);
-    return seq;
+    const offset = this.committer.stage(seg, seq, ts, priority, payload, count);
+    this.index.add(seg, seq, offset, size, ts, priority, count);
+    return seq + count - 1;
   }
 
   /** Seals the active segment; the next one is created on disk with its first commit. */

@@ -5,7 +5,7 @@
  */
 import { IoError } from '../errors.ts';
 import type { FileLayer } from './file-layer.ts';
-import { FRAME_HEADER_BYTES, framePriority, frameSeq, frameTs, parseFrame, resync } from './frame.ts';
+import { FRAME_HEADER_BYTES, frameCount, framePriority, frameSeq, frameTs, parseFrame, resync } from './frame.ts';
 import type { ReadHandles } from './read-handles.ts';
 import type { LogRecord } from './types.ts';
 import { MAX_SCAN_PAYLOAD, type Segment } from './segment.ts';
@@ -22,10 +22,11 @@ export interface ReadContext {
   onCorrupt(seg: Segment, from: number, to: number, lost: number): void;
 }
 
-/** Collects records into `out` until a limit; the state of one `read()` call. */
+/** Collects records into `out` until a limit (`maxRecords` counts seqs); the state of one `read()` call. */
 class Collector {
   readonly out: LogRecord[] = [];
   bytes = 0;
+  seqs = 0;
   constructor(
     public next: number,
     readonly limitSeq: number,
@@ -33,22 +34,30 @@ class Collector {
     readonly maxBytes: number,
   ) {}
 
+  /** Set once a record was left out for a limit: nothing after it may be taken. */
+  private stopped = false;
+
   get full(): boolean {
-    return this.out.length >= this.maxRecords || this.bytes >= this.maxBytes || this.next > this.limitSeq;
+    return this.stopped || this.seqs >= this.maxRecords || this.bytes >= this.maxBytes || this.next > this.limitSeq;
   }
 
-  /** Takes the frame at `at` if it is wanted; false once a limit is reached. */
+  /** Takes the frame at `at` if it holds a wanted seq; false once a limit is reached. */
   take(buf: Buffer, at: number, len: number): boolean {
     const seq = frameSeq(buf, at);
-    if (seq < this.next) return true;
-    if (seq > this.limitSeq) return false;
+    const count = frameCount(buf, at);
+    const last = seq + count - 1;
+    if (last < this.next) return true;
     const n = len - FRAME_HEADER_BYTES;
-    if (this.out.length > 0 && this.bytes + n > this.maxBytes) return false;
+    if (last > this.limitSeq || (this.out.length > 0 && (this.bytes + n > this.maxBytes || this.seqs + count > this.maxRecords))) {
+      this.stopped = true;
+      return false;
+    }
     const payload = new Uint8Array(buf.buffer, buf.byteOffset + at + FRAME_HEADER_BYTES, n);
-    this.out.push({ seq, ts: frameTs(buf, at), priority: framePriority(buf, at), payload });
+    this.out.push({ seq, count, ts: frameTs(buf, at), priority: framePriority(buf, at), payload });
     this.bytes += n;
-    this.next = seq + 1;
-    return this.out.length < this.maxRecords && this.bytes < this.maxBytes;
+    this.seqs += count;
+    this.next = last + 1;
+    return this.seqs < this.maxRecords && this.bytes < this.maxBytes;
   }
 }
 
@@ -89,7 +98,7 @@ async function readFromSegment(ctx: ReadContext, seg: Segment, c: Collector): Pr
   if (c.next < chunk.seq) c.next = chunk.seq;
   const start = chunk.offset;
   const avg = seg.totalRecords > 0 ? seg.totalBytes / seg.totalRecords : 1024;
-  const want = Math.min((c.maxRecords - c.out.length) * avg * 1.1, c.maxBytes - c.bytes + avg * 2) + chunk.bytes;
+  const want = Math.min((c.maxRecords - c.seqs) * avg * 1.1, c.maxBytes - c.bytes + avg * 2) + chunk.bytes;
   const generation = seg.generation;
   let end = Math.min(seg.durableEnd, start + Math.max(64 * 1024, Math.min(want, 16 * 1024 * 1024)));
   for (;;) {
@@ -142,7 +151,7 @@ function parseBlock(ctx: ReadContext, seg: Segment, buf: Buffer, base: number, e
   while (at < n) {
     const len = parseFrame(buf, at, n, last, MAX_SCAN_PAYLOAD);
     if (len > 0) {
-      last = frameSeq(buf, at);
+      last = frameSeq(buf, at) + frameCount(buf, at) - 1;
       if (!c.take(buf, at, len)) return 'done';
       at += len;
       continue;

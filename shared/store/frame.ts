@@ -1,8 +1,11 @@
 /**
  * On-disk framing. A segment starts with a 16-byte header (magic "SLSG", version, base seq);
- * each record is `len u32 | crc32 u32 | seq f64 | ts f64 | priority u8 | 3 zero bytes | payload`,
- * little-endian, the CRC covering everything after itself. A damaged record is found by a bad
- * CRC or an impossible length, and the scanner resyncs on the next frame that checks out.
+ * each record is `len u32 | crc32 u32 | seq f64 | ts f64 | priority u8 | span u24 | payload`,
+ * little-endian, the CRC covering everything after itself. `span` is the number of seqs the
+ * record covers less one: a record holding a batch of events takes the seqs `seq..seq+span`
+ * (files written before spans existed have zeros there, one seq a record). A damaged record is
+ * found by a bad CRC or an impossible length, and the scanner resyncs on the next frame that
+ * checks out.
  */
 import { crc32 } from 'node:zlib';
 
@@ -11,6 +14,8 @@ export const SEGMENT_VERSION = 1;
 export const SEGMENT_HEADER_BYTES = 16;
 /** Bytes a record takes on disk beyond its payload; byte bounds count payload + this. */
 export const FRAME_HEADER_BYTES = 28;
+/** Most seqs one record may cover (the span field is 24 bits). */
+export const MAX_SPAN = 1 << 24;
 
 /** Framed size of a payload of `n` bytes. */
 export function frameBytes(n: number): number {
@@ -33,16 +38,17 @@ export function decodeSegmentHeader(b: Buffer): number {
   return Number.isSafeInteger(base) && base >= 1 ? base : -1;
 }
 
-/** Writes one frame at `at` (the caller sized `buf`); returns the offset after it. */
-export function writeFrame(buf: Buffer, at: number, seq: number, ts: number, priority: number, payload: Uint8Array): number {
+/** Writes one frame covering `count` seqs at `at` (the caller sized `buf`); returns the offset after it. */
+export function writeFrame(buf: Buffer, at: number, seq: number, ts: number, priority: number, payload: Uint8Array, count = 1): number {
   const n = payload.byteLength;
+  const span = count - 1;
   buf.writeUInt32LE(n, at);
   buf.writeDoubleLE(seq, at + 8);
   buf.writeDoubleLE(ts, at + 16);
   buf[at + 24] = priority;
-  buf[at + 25] = 0;
-  buf[at + 26] = 0;
-  buf[at + 27] = 0;
+  buf[at + 25] = span & 0xff;
+  buf[at + 26] = (span >> 8) & 0xff;
+  buf[at + 27] = (span >> 16) & 0xff;
   buf.set(payload, at + FRAME_HEADER_BYTES);
   const end = at + FRAME_HEADER_BYTES + n;
   buf.writeUInt32LE(crc32(buf.subarray(at + 8, end)), at + 4);
@@ -82,6 +88,16 @@ export function framePriority(buf: Buffer, at: number): number {
   return buf[at + 24] ?? 0;
 }
 
+/** How many seqs the frame at `at` covers (1 for a record of one event). */
+export function frameCount(buf: Buffer, at: number): number {
+  return 1 + ((buf[at + 25] ?? 0) | ((buf[at + 26] ?? 0) << 8) | ((buf[at + 27] ?? 0) << 16));
+}
+
+/** The last seq the frame at `at` covers. */
+export function frameLastSeq(buf: Buffer, at: number): number {
+  return frameSeq(buf, at) + frameCount(buf, at) - 1;
+}
+
 /** Offset of the next intact frame after a damaged one at `from`, or -1. */
 export function resync(buf: Buffer, from: number, end: number, afterSeq: number, maxPayload: number): number {
   for (let at = from + 1; at + FRAME_HEADER_BYTES <= end; at++) {
@@ -90,8 +106,8 @@ export function resync(buf: Buffer, from: number, end: number, afterSeq: number,
   return -1;
 }
 
-/** What `scanFrames` reports per intact record. */
-export type FrameVisitor = (at: number, length: number, seq: number) => void;
+/** What `scanFrames` reports per intact record: where it sits and the seqs it covers. */
+export type FrameVisitor = (at: number, length: number, seq: number, count: number) => void;
 
 export interface BadRange {
   readonly from: number;
@@ -124,8 +140,10 @@ export function scanFrames(
   while (at < end) {
     const len = parseFrame(buf, at, end, last, maxPayload);
     if (len > 0) {
-      last = frameSeq(buf, at);
-      visit(at, len, last);
+      const seq = frameSeq(buf, at);
+      const count = frameCount(buf, at);
+      last = seq + count - 1;
+      visit(at, len, seq, count);
       at += len;
       continue;
     }

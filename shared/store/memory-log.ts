@@ -3,15 +3,21 @@
  * Nothing survives a restart; appends are "durable" as soon as they are stored. Payloads are
  * copied, so callers may reuse their buffers.
  */
-import { checkAppend, closedError, fullError, measureBatch, tooBigError } from './admission.ts';
-import { FRAME_HEADER_BYTES } from './frame.ts';
+import { checkAppend, checkSpan, closedError, fullError, measureBatch, tooBigError } from './admission.ts';
+import { FRAME_HEADER_BYTES, MAX_SPAN } from './frame.ts';
 import { LogCounters, WritableWaiters } from './log-counters.ts';
 import { parseLogOptions, type LogConfig, type LogOptions } from './options.ts';
 import type { AppendOptions, EvictReason, LogListener, LogRecord, LogStats, OutboxLog, SeqRange } from './types.ts';
 
-/** A FIFO of seqs of one priority; entries may already be gone (acked or evicted). */
-interface SeqQueue {
-  seqs: number[];
+/** One stored record and whether it is still retained (not acked or evicted). */
+interface Entry {
+  readonly rec: LogRecord;
+  live: boolean;
+}
+
+/** A FIFO of the entries of one priority; entries may already be gone (acked or evicted). */
+interface EntryQueue {
+  entries: Entry[];
   head: number;
 }
 
@@ -23,16 +29,19 @@ export function createMemoryLog(options: LogOptions = {}): OutboxLog {
   return new MemoryLog(parseLogOptions(options, 'memory'));
 }
 
+const lastOf = (r: LogRecord): number => r.seq + r.count - 1;
+
 class MemoryLog implements OutboxLog {
   readonly kind = 'memory';
-  private slots: (LogRecord | undefined)[] = [];
-  /** Seq of slots[0]. */
-  private base = 1;
+  /** Records in seq order; those before `start` are all gone. */
+  private entries: Entry[] = [];
+  private start = 0;
   private nextSeq = 1;
   private acked = 0;
   private liveBytes = 0;
-  private liveRecords = 0;
-  private readonly byPriority = new Map<number, SeqQueue>();
+  /** Seqs of the live entries, acked ones of a span straddling the ack included. */
+  private liveSeqs = 0;
+  private readonly byPriority = new Map<number, EntryQueue>();
   private readonly counters = new LogCounters();
   private readonly writable = new WritableWaiters();
   private closed = false;
@@ -47,7 +56,7 @@ class MemoryLog implements OutboxLog {
   append(payload: Uint8Array, opts?: AppendOptions): Promise<number> {
     const err = this.admit(payload.byteLength + FRAME_HEADER_BYTES, payload.byteLength, opts);
     if (err) return Promise.reject(err);
-    return Promise.resolve(this.put(payload, opts));
+    return Promise.resolve(this.put(payload, opts, 1));
   }
 
   appendBatch(payloads: readonly Uint8Array[], opts?: AppendOptions): Promise<SeqRange> {
@@ -57,8 +66,15 @@ class MemoryLog implements OutboxLog {
     const err = this.admit(bytes, largest, opts);
     if (err) return Promise.reject(err);
     let last = first;
-    for (const p of payloads) last = this.put(p, opts);
+    for (const p of payloads) last = this.put(p, opts, 1);
     return Promise.resolve({ first, last });
+  }
+
+  appendSpan(payload: Uint8Array, count: number, opts?: AppendOptions): Promise<SeqRange> {
+    const err = checkSpan(count, payload.byteLength, MAX_SPAN, this.where) ?? this.admit(payload.byteLength + FRAME_HEADER_BYTES, payload.byteLength, opts);
+    if (err) return Promise.reject(err);
+    const first = this.nextSeq;
+    return Promise.resolve({ first, last: this.put(payload, opts, count) });
   }
 
   private admit(bytes: number, largest: number, opts: AppendOptions | undefined): Error | undefined {
@@ -75,75 +91,82 @@ class MemoryLog implements OutboxLog {
     const reason: EvictReason = this.cfg.overflow === 'priority' ? 'priority' : 'size';
     let records = 0;
     let freed = 0;
-    while (this.liveBytes + bytes > this.cfg.maxBytes && this.liveRecords > 0) {
-      const r = reason === 'priority' ? this.lowestOldest() : this.slots[this.firstIndex()];
-      if (!r) break;
-      freed += this.remove(r);
-      records++;
+    while (this.liveBytes + bytes > this.cfg.maxBytes) {
+      const e = reason === 'priority' ? this.lowestOldest() : this.firstLive();
+      if (!e) break;
+      records += this.unacked(e.rec);
+      freed += this.remove(e);
     }
     this.trimFront();
     this.counters.evict(reason, records, freed);
     return undefined;
   }
 
-  private put(payload: Uint8Array, opts: AppendOptions | undefined): number {
-    const seq = this.nextSeq++;
+  /** Stores one record covering `count` seqs; returns its last seq. */
+  private put(payload: Uint8Array, opts: AppendOptions | undefined, count: number): number {
+    const seq = this.nextSeq;
+    this.nextSeq += count;
     const priority = opts?.priority ?? 0;
-    this.slots.push({ seq, ts: opts?.ts ?? this.cfg.clock.now(), priority, payload: payload.slice() });
+    const e: Entry = { rec: { seq, count, ts: opts?.ts ?? this.cfg.clock.now(), priority, payload: payload.slice() }, live: true };
+    this.entries.push(e);
     this.liveBytes += payload.byteLength + FRAME_HEADER_BYTES;
-    this.liveRecords++;
+    this.liveSeqs += count;
     let q = this.byPriority.get(priority);
-    if (!q) this.byPriority.set(priority, (q = { seqs: [], head: 0 }));
-    q.seqs.push(seq);
-    this.counters.emit({ type: 'durable', seq });
-    return seq;
+    if (!q) this.byPriority.set(priority, (q = { entries: [], head: 0 }));
+    q.entries.push(e);
+    this.counters.emit({ type: 'durable', seq: seq + count - 1 });
+    return seq + count - 1;
   }
 
-  private firstIndex(): number {
-    let i = 0;
-    while (i < this.slots.length && this.slots[i] === undefined) i++;
-    return i;
+  private firstLive(): Entry | undefined {
+    while (this.start < this.entries.length && !(this.entries[this.start] as Entry).live) this.start++;
+    return this.entries[this.start];
   }
 
   /** The oldest record of the lowest priority present. */
-  private lowestOldest(): LogRecord | undefined {
-    let best: LogRecord | undefined;
+  private lowestOldest(): Entry | undefined {
+    let best: Entry | undefined;
     for (const [p, q] of this.byPriority) {
-      if (best && p >= best.priority) continue;
-      while (q.head < q.seqs.length) {
-        const r = this.slots[(q.seqs[q.head] as number) - this.base];
-        if (r) {
-          best = r;
+      if (best && p >= best.rec.priority) continue;
+      while (q.head < q.entries.length) {
+        const e = q.entries[q.head] as Entry;
+        if (e.live) {
+          best = e;
           break;
         }
         q.head++;
       }
-      if (q.head >= q.seqs.length) this.byPriority.delete(p);
+      if (q.head >= q.entries.length) this.byPriority.delete(p);
     }
     return best;
   }
 
+  /** Seqs of `r` not acked yet (what evicting it loses). */
+  private unacked(r: LogRecord): number {
+    return lastOf(r) - Math.max(r.seq, this.acked + 1) + 1;
+  }
+
   /** Forgets one record; returns its framed bytes. */
-  private remove(r: LogRecord): number {
-    this.slots[r.seq - this.base] = undefined;
-    const bytes = r.payload.byteLength + FRAME_HEADER_BYTES;
+  private remove(e: Entry): number {
+    e.live = false;
+    const bytes = e.rec.payload.byteLength + FRAME_HEADER_BYTES;
     this.liveBytes -= bytes;
-    this.liveRecords--;
+    this.liveSeqs -= e.rec.count;
     return bytes;
   }
 
-  /** Drops leading empty slots so memory follows the retained records. */
+  /** Drops leading gone entries so memory follows the retained records. */
   private trimFront(): void {
-    const i = this.firstIndex();
-    if (i === 0) return;
-    this.slots = i === this.slots.length ? [] : this.slots.slice(i);
-    this.base += i;
-    if (this.slots.length === 0) this.base = this.nextSeq;
+    this.firstLive();
+    if (this.start > 1024 && this.start * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.start);
+      this.start = 0;
+    }
     for (const [p, q] of this.byPriority) {
-      while (q.head < q.seqs.length && (q.seqs[q.head] as number) < this.base) q.head++;
-      if (q.head >= q.seqs.length) this.byPriority.delete(p);
+      while (q.head < q.entries.length && !(q.entries[q.head] as Entry).live) q.head++;
+      if (q.head >= q.entries.length) this.byPriority.delete(p);
       else if (q.head > 1024) {
-        q.seqs = q.seqs.slice(q.head);
+        q.entries = q.entries.slice(q.head);
         q.head = 0;
       }
     }
@@ -154,11 +177,11 @@ class MemoryLog implements OutboxLog {
     const cutoff = this.cfg.clock.now() - this.cfg.maxAgeMs;
     let records = 0;
     let bytes = 0;
-    for (let r = this.slots[this.firstIndex()]; r && r.ts < cutoff; r = this.slots[this.firstIndex()]) {
-      bytes += this.remove(r);
-      records++;
+    for (let e = this.firstLive(); e && e.rec.ts < cutoff; e = this.firstLive()) {
+      records += this.unacked(e.rec);
+      bytes += this.remove(e);
     }
-    if (records === 0) return;
+    if (records === 0 && bytes === 0) return;
     this.trimFront();
     this.counters.evict('age', records, bytes);
     this.wakeWritable();
@@ -168,12 +191,23 @@ class MemoryLog implements OutboxLog {
     this.enforceAge();
     const out: LogRecord[] = [];
     let bytes = 0;
-    for (let i = Math.max(0, fromSeq - this.base); i < this.slots.length && out.length < maxRecords; i++) {
-      const r = this.slots[i];
-      if (!r) continue;
-      if (out.length > 0 && bytes + r.payload.byteLength > maxBytes) break;
+    let seqs = 0;
+    // The first entry holding a seq >= fromSeq, by binary search over the seq-ordered entries.
+    let lo = this.start;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (lastOf((this.entries[mid] as Entry).rec) < fromSeq) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.entries.length && seqs < maxRecords; i++) {
+      const e = this.entries[i] as Entry;
+      if (!e.live) continue;
+      const r = e.rec;
+      if (out.length > 0 && (bytes + r.payload.byteLength > maxBytes || seqs + r.count > maxRecords)) break;
       out.push(r);
       bytes += r.payload.byteLength;
+      seqs += r.count;
     }
     return Promise.resolve(out);
   }
@@ -182,9 +216,10 @@ class MemoryLog implements OutboxLog {
     const upto = Math.min(uptoSeq, this.nextSeq - 1);
     if (upto <= this.acked) return Promise.resolve();
     this.acked = upto;
-    for (let i = 0; i < this.slots.length && this.base + i <= upto; i++) {
-      const r = this.slots[i];
-      if (r) this.remove(r);
+    for (let i = this.start; i < this.entries.length; i++) {
+      const e = this.entries[i] as Entry;
+      if (lastOf(e.rec) > upto) break;
+      if (e.live) this.remove(e);
     }
     this.trimFront();
     this.wakeWritable();
@@ -214,15 +249,17 @@ class MemoryLog implements OutboxLog {
 
   stats(): LogStats {
     if (!this.closed) this.enforceAge();
-    const first = this.slots[this.firstIndex()];
+    const first = this.firstLive()?.rec;
+    // A span straddling the ack still holds its acked seqs; they are not retained ones.
+    const ackedInFirst = first ? Math.max(0, this.acked - first.seq + 1) : 0;
     return this.counters.snapshot({
       kind: 'memory',
       health: this.isWritable() || this.closed ? 'ok' : 'full',
-      firstSeq: first ? first.seq : this.nextSeq,
+      firstSeq: first ? Math.max(first.seq, this.acked + 1) : this.nextSeq,
       nextSeq: this.nextSeq,
       durableSeq: this.nextSeq - 1,
       ackedSeq: this.acked,
-      records: this.liveRecords,
+      records: this.liveSeqs - ackedInFirst,
       bytes: this.liveBytes,
       oldestAgeMs: first ? Math.max(0, this.cfg.clock.now() - first.ts) : 0,
       segments: 0,

@@ -8,7 +8,6 @@ import { describeError } from '../errors.ts';
 import { readCursor, CURSOR_FILE } from './cursor-file.ts';
 import type { FileLayer } from './file-layer.ts';
 import {
-  FRAME_HEADER_BYTES,
   decodeSegmentHeader,
   encodeSegmentHeader,
   framePriority,
@@ -84,7 +83,7 @@ export async function recoverDir(fs: FileLayer, dir: string): Promise<Recovered>
     const bytes = await readSegment(fs, path);
     if (typeof bytes === 'number') {
       // Unreadable (permissions, I/O error): leave it alone, and keep new seqs clear of any
-      // seq it might hold (at most one record per frame header's worth of bytes).
+      // seq it might hold (at most one seq per byte: a span holds a payload byte per seq).
       nextSeq = Math.max(nextSeq, base + bytes);
       lastSeq = Math.max(lastSeq, base + bytes - 1);
       warn('STORE_UNREADABLE_SEGMENT', `cannot read segment ${name}; skipped it, fix its permissions or remove it`);
@@ -123,8 +122,8 @@ export async function recoverDir(fs: FileLayer, dir: string): Promise<Recovered>
       }
     }
     const seg = new Segment(base, path, SEGMENT_HEADER_BYTES, true);
-    const scan = scanFrames(bytes, SEGMENT_HEADER_BYTES, bytes.byteLength, Math.max(lastSeq, base - 1), MAX_SCAN_PAYLOAD, (at, len, seq) =>
-      seg.add(seq, at, len, frameTs(bytes, at), framePriority(bytes, at)),
+    const scan = scanFrames(bytes, SEGMENT_HEADER_BYTES, bytes.byteLength, Math.max(lastSeq, base - 1), MAX_SCAN_PAYLOAD, (at, len, seq, count) =>
+      seg.add(seq, at, len, frameTs(bytes, at), framePriority(bytes, at), false, count),
     );
     for (const { from, to, lost } of scan.bad) {
       corrupt += lost;
@@ -163,7 +162,7 @@ export async function recoverDir(fs: FileLayer, dir: string): Promise<Recovered>
   return { index, acked, nextSeq, corruptRecords: corrupt, truncatedBytes: truncated, warnings };
 }
 
-/** The segment's bytes, or (when unreadable) an upper bound on how many records it could hold. */
+/** The segment's bytes, or (when unreadable) an upper bound on how many seqs it could hold. */
 async function readSegment(fs: FileLayer, path: string): Promise<Buffer | number> {
   try {
     return Buffer.from(await fs.readFile(path));
@@ -171,7 +170,7 @@ async function readSegment(fs: FileLayer, path: string): Promise<Buffer | number
     try {
       const f = await fs.open(path, 'r');
       try {
-        return Math.ceil((await f.size()) / FRAME_HEADER_BYTES) + 1;
+        return (await f.size()) + 1;
       } finally {
         await f.close();
       }

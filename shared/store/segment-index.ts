@@ -33,12 +33,13 @@ export class SegmentIndex {
     this.walk();
   }
 
-  add(seg: Segment, seq: number, offset: number, bytes: number, ts: number, priority: number): void {
+  /** Notes a record covering `count` seqs from `seq` (see `Segment.add`). */
+  add(seg: Segment, seq: number, offset: number, bytes: number, ts: number, priority: number, count = 1): void {
     // A chunk already wholly below the head is counted as trimmed; it must not grow.
     const trimmedTail = seg === this.segments[this.hSeg] && this.hChunk >= seg.chunks.length && seg.chunks.length > 0;
-    seg.add(seq, offset, bytes, ts, priority, trimmedTail);
+    seg.add(seq, offset, bytes, ts, priority, trimmedTail, count);
     this.totalBytes += bytes;
-    this.totalRecords++;
+    this.totalRecords += count;
   }
 
   get liveBytes(): number {

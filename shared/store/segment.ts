@@ -1,7 +1,8 @@
 /**
  * In-memory description of one segment file: where its records sit, in chunks of up to
- * CHUNK_RECORDS records. Only chunk boundaries are kept (not one entry per record), so a
- * long outage grows the disk, not the heap; reads seek to a chunk and scan from there.
+ * CHUNK_RECORDS seqs (a record covering many seqs fills a chunk alone). Only chunk boundaries
+ * are kept (not one entry per record), so a long outage grows the disk, not the heap; reads
+ * seek to a chunk and scan from there. Counts here are of seqs (events), not of records.
  */
 import type { LogFile } from './file-layer.ts';
 
@@ -13,6 +14,7 @@ export interface Chunk {
   readonly seq: number;
   lastSeq: number;
   readonly offset: number;
+  /** Seqs held (records of a span count each seq they cover). */
   count: number;
   bytes: number;
   minTs: number;
@@ -37,7 +39,7 @@ export function parseSegmentName(name: string): number {
 /** One segment file: its chunks, priority histogram, staged and durable ends, open handle. */
 export class Segment {
   readonly chunks: Chunk[] = [];
-  /** Records per priority, for the priority policy's choice of what to compact. */
+  /** Seqs per priority, for the priority policy's choice of what to compact. */
   readonly priorities = new Uint32Array(256);
   /** Damaged ranges found at open, [from, to) offsets the reader jumps over. */
   badRanges: (readonly [number, number])[] = [];
@@ -75,21 +77,24 @@ export class Segment {
     return c ? c.seq : this.base;
   }
 
-  /** Notes one record of `bytes` framed bytes at `offset` (in a new chunk if `newChunk`). */
-  add(seq: number, offset: number, bytes: number, ts: number, priority: number, newChunk = false): void {
+  /**
+   * Notes one record of `bytes` framed bytes at `offset` covering `count` seqs from `seq` (in
+   * a new chunk if `newChunk`).
+   */
+  add(seq: number, offset: number, bytes: number, ts: number, priority: number, newChunk = false, count = 1): void {
     let c = this.chunks[this.chunks.length - 1];
     if (!c || c.count >= CHUNK_RECORDS || newChunk) {
       c = { seq, lastSeq: seq, offset, count: 0, bytes: 0, minTs: ts, maxTs: ts };
       this.chunks.push(c);
     }
-    c.lastSeq = seq;
-    c.count++;
+    c.lastSeq = seq + count - 1;
+    c.count += count;
     c.bytes += bytes;
     if (ts < c.minTs) c.minTs = ts;
     if (ts > c.maxTs) c.maxTs = ts;
-    this.priorities[priority] = (this.priorities[priority] ?? 0) + 1;
+    this.priorities[priority] = (this.priorities[priority] ?? 0) + count;
     this.totalBytes += bytes;
-    this.totalRecords++;
+    this.totalRecords += count;
   }
 
   /** Index of the first chunk whose lastSeq >= seq (chunks.length when none). */

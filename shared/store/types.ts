@@ -1,8 +1,12 @@
 /** Shared types of the outbox log: records, stats, events and the log interface itself. */
 
-/** One stored record as `read()` returns it. `payload` is a view the log never reuses. */
+/**
+ * One stored record as `read()` returns it. `payload` is a view the log never reuses. A record
+ * appended with `appendSpan` covers the seqs `seq .. seq + count - 1`; any other covers one.
+ */
 export interface LogRecord {
   readonly seq: number;
+  readonly count: number;
   readonly ts: number;
   readonly priority: number;
   readonly payload: Uint8Array;
@@ -37,7 +41,7 @@ export interface LogStats {
   /** Every seq up to here is durable (disk) or stored (memory). */
   readonly durableSeq: number;
   readonly ackedSeq: number;
-  /** Retained (unacked, not evicted) records and their framed bytes. */
+  /** Retained (unacked, not evicted) seqs and their framed bytes. */
   readonly records: number;
   readonly bytes: number;
   /** Age in ms of the oldest retained record's `ts`, 0 when empty. */
@@ -80,7 +84,18 @@ export interface OutboxLog {
   append(payload: Uint8Array, opts?: AppendOptions): Promise<number>;
   /** Stores records all-or-nothing with contiguous seqs; one promise for the batch. */
   appendBatch(payloads: readonly Uint8Array[], opts?: AppendOptions): Promise<SeqRange>;
-  /** Durable records with seq >= fromSeq in order, skipping acked and evicted ones; at least one if any. */
+  /**
+   * Stores one record that covers `count` seqs (a batch of events encoded as one payload of at
+   * least `count` bytes): one frame, one CRC and one index entry for them all. It is read,
+   * acked, evicted and counted as `count` seqs, and leaves only when all of them are acked or
+   * evicted together.
+   */
+  appendSpan(payload: Uint8Array, count: number, opts?: AppendOptions): Promise<SeqRange>;
+  /**
+   * Durable records in seq order that hold seqs >= fromSeq (a span may begin below it),
+   * skipping acked and evicted ones, up to `maxRecords` seqs and `maxBytes` payload bytes but
+   * at least one record if any.
+   */
   read(fromSeq: number, maxRecords: number, maxBytes?: number): Promise<LogRecord[]>;
   /** Trims every record <= uptoSeq; resolves when the cursor is persisted. */
   ack(uptoSeq: number): Promise<void>;

@@ -1,7 +1,7 @@
 /**
  * Child process for the SIGKILL suite. Appends records to the log in argv[2] forever, with
  * several appends in flight, and prints `d <seq> <run> <i>` once each append resolved
- * (durable), `p <seq>` before an ack starts and `a <seq>` once it resolved. The parent kills
+ * (durable) — `d <first seq> <run> <i> <count>` for a record covering several seqs —, `p <seq>` before an ack starts and `a <seq>` once it resolved. The parent kills
  * it at a random moment. Mode `priority` (argv[4]) runs a small log under the priority
  * policy, so kills also land in the middle of evictions and compactions.
  */
@@ -31,6 +31,15 @@ async function one(): Promise<void> {
 
 async function batch(): Promise<void> {
   const k = 1 + (i % 37);
+  if (i % 5 === 1 && !priorityMode) {
+    // One record covering several seqs, as a channel sender stores a batch of events.
+    const mine = i++;
+    const payload = crashPayload(run, mine);
+    const count = Math.min(k, payload.byteLength);
+    const { first } = await log.appendSpan(payload, count);
+    process.stdout.write(`d ${first} ${run} ${mine} ${count}\n`);
+    return;
+  }
   if (i % 5 === 0 && !priorityMode) {
     const start = i;
     const payloads = Array.from({ length: k }, () => crashPayload(run, i++));

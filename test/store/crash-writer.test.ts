@@ -52,7 +52,8 @@ type Mode = 'plain' | 'priority';
 
 interface RunReport {
   readonly startSeq: number;
-  readonly durable: Map<number, [number, number]>;
+  /** First seq -> [run, record, seqs covered]. */
+  readonly durable: Map<number, [number, number, number]>;
   readonly ack: number;
   /** Highest ack the child started: records up to here may be gone. */
   readonly ackMaybe: number;
@@ -63,7 +64,7 @@ function runChild(dir: string, mode: Mode, run: number, killAfter: number, killA
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, [child, dir, String(run), mode], { stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(p);
-    const durable = new Map<number, [number, number]>();
+    const durable = new Map<number, [number, number, number]>();
     let ack = 0;
     let ackMaybe = 0;
     let startSeq = 0;
@@ -78,8 +79,8 @@ function runChild(dir: string, mode: Mode, run: number, killAfter: number, killA
       const lines = buf.split('\n');
       buf = lines.pop() ?? '';
       for (const line of lines) {
-        const [t, a, b, c] = line.split(' ');
-        if (t === 'd') durable.set(Number(a), [Number(b), Number(c)]);
+        const [t, a, b, c, d] = line.split(' ');
+        if (t === 'd') durable.set(Number(a), [Number(b), Number(c), Number(d ?? 1)]);
         else if (t === 'a') ack = Math.max(ack, Number(a));
         else if (t === 'p') ackMaybe = Math.max(ackMaybe, Number(a));
         else if (t === 'r') {
@@ -107,7 +108,7 @@ function runChild(dir: string, mode: Mode, run: number, killAfter: number, killA
 async function killRepeatedly(mode: Mode, runs: number, seed: number): Promise<void> {
   const dir = join(work, `log-${mode}`);
   const rand = rng(seed);
-  const reported = new Map<number, [number, number]>();
+  const reported = new Map<number, [number, number, number]>();
   let ack = 0;
   let ackMaybe = 0;
   let maxReported = 0;
@@ -119,7 +120,7 @@ async function killRepeatedly(mode: Mode, runs: number, seed: number): Promise<v
     if (r.startSeq > 0) expect(r.startSeq).toBeGreaterThan(maxReported);
     for (const [seq, v] of r.durable) {
       reported.set(seq, v);
-      maxReported = Math.max(maxReported, seq);
+      maxReported = Math.max(maxReported, seq + v[2] - 1);
     }
     ack = Math.max(ack, r.ack);
     ackMaybe = Math.max(ackMaybe, r.ackMaybe, ack);
@@ -130,20 +131,20 @@ async function killRepeatedly(mode: Mode, runs: number, seed: number): Promise<v
       expect(log.stats().ackedSeq).toBeGreaterThanOrEqual(ack);
       expect(log.stats().ackedSeq).toBeLessThanOrEqual(ackMaybe);
       ack = log.stats().ackedSeq;
-      const found = new Map<number, { priority: number; payload: Uint8Array }>();
+      const found = new Map<number, { priority: number; count: number; payload: Uint8Array }>();
       let last = 0;
       for (let next = ack + 1; ; ) {
         const batch = await log.read(next, 1000);
         if (batch.length === 0) break;
         for (const rec of batch) {
           expect(rec.seq).toBeGreaterThan(last);
-          last = rec.seq;
+          last = rec.seq + rec.count - 1;
           found.set(rec.seq, rec);
         }
         next = last + 1;
       }
-      for (const [seq, [run2, i]] of reported) {
-        if (seq <= ack) continue;
+      for (const [seq, [run2, i, count]] of reported) {
+        if (seq + count - 1 <= ack) continue;
         const got = found.get(seq);
         if (!got && mode === 'priority' && crashPriority(i) === 0) {
           evicted++;
@@ -151,13 +152,14 @@ async function killRepeatedly(mode: Mode, runs: number, seed: number): Promise<v
         }
         expect(got, `seq ${seq} (run ${run2}, record ${i}) reported durable but missing`).toBeDefined();
         expect(Buffer.from(got?.payload ?? []).equals(crashPayload(run2, i)), `seq ${seq} damaged`).toBe(true);
+        expect(got?.count, `seq ${seq}: seqs covered`).toBe(count);
         if (mode === 'priority') expect(got?.priority).toBe(crashPriority(i));
       }
       expect(log.stats().corruptRecords).toBe(0);
     } finally {
       await log.close();
     }
-    for (const seq of reported.keys()) if (seq <= ack) reported.delete(seq);
+    for (const [seq, v] of reported) if (seq + v[2] - 1 <= ack) reported.delete(seq);
   }
   expect(maxReported).toBeGreaterThan(runs);
   if (mode === 'priority') expect(evicted).toBeGreaterThan(0);

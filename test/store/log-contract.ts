@@ -17,14 +17,15 @@ async function appendAll(log: OutboxLog, count: number, size: number, opts?: { p
   return seqs;
 }
 
-async function readAll(log: OutboxLog, from = 1): Promise<{ seq: number; priority: number; ts: number; payload: Uint8Array }[]> {
+async function readAll(log: OutboxLog, from = 1): Promise<{ seq: number; count: number; priority: number; ts: number; payload: Uint8Array }[]> {
   const out = [];
   let next = from;
   for (;;) {
     const batch = await log.read(next, 97);
     if (batch.length === 0) return out;
     out.push(...batch);
-    next = (batch[batch.length - 1]?.seq ?? next) + 1;
+    const last = batch[batch.length - 1];
+    next = last ? last.seq + last.count : next;
   }
 }
 
@@ -96,6 +97,53 @@ export function describeLogContract(name: string, make: LogFactory): void {
       expect(await l.append(text('next'))).toBe(11);
       expect(l.stats().records).toBe(1);
       expect(l.stats().bytes).toBe(4 + 28);
+    });
+
+    it('stores a span: one record covering several seqs, read, counted and acked as those seqs', async () => {
+      const l = await log();
+      await l.append(text('a'));
+      expect(await l.appendSpan(text('0123456789'), 10, { ts: 500 })).toEqual({ first: 2, last: 11 });
+      expect(await l.append(text('b'))).toBe(12);
+      expect(l.durableSeq).toBeGreaterThanOrEqual(12);
+      const all = await l.read(1, 100);
+      expect(all.map((r) => [r.seq, r.count, decode(r.payload)])).toEqual([[1, 1, 'a'], [2, 10, '0123456789'], [12, 1, 'b']]);
+      expect(all[1]?.ts).toBe(500);
+      expect(l.stats().records).toBe(12);
+      // A read from inside the span returns the whole span; maxRecords counts seqs, but one
+      // record always comes back.
+      expect((await l.read(7, 100)).map((r) => r.seq)).toEqual([2, 12]);
+      expect((await l.read(1, 5)).map((r) => r.seq)).toEqual([1]);
+      expect((await l.read(2, 5)).map((r) => r.seq)).toEqual([2]);
+      // An ack inside the span keeps it (its other seqs are not acked); past its end trims it.
+      await l.ack(6);
+      expect(l.stats().records).toBe(6);
+      expect((await l.read(7, 100)).map((r) => r.seq)).toEqual([2, 12]);
+      await l.ack(11);
+      expect((await l.read(1, 100)).map((r) => r.seq)).toEqual([12]);
+      expect(l.stats().records).toBe(1);
+      expect(await l.appendSpan(text('xyz'), 3)).toEqual({ first: 13, last: 15 });
+    });
+
+    it('refuses a span of no seqs, or of more seqs than payload bytes, with a config error', async () => {
+      const l = await log();
+      await expect(l.appendSpan(text('ab'), 0)).rejects.toMatchObject({ code: 'STORE_BAD_SPAN' });
+      await expect(l.appendSpan(text('ab'), 3)).rejects.toMatchObject({ code: 'STORE_BAD_SPAN' });
+      await expect(l.appendSpan(text('ab'), 1.5)).rejects.toMatchObject({ code: 'STORE_BAD_SPAN' });
+      expect(l.stats().nextSeq).toBe(1);
+    });
+
+    it('drop-oldest evicts whole spans and counts each seq they held', async () => {
+      const l = await log({ maxBytes: 8192, overflow: 'drop-oldest', segmentBytes: 2048 });
+      for (let b = 0; b < 40; b++) await l.appendSpan(bytes(400, b), 8);
+      const s = l.stats();
+      expect(s.bytes).toBeLessThanOrEqual(8192);
+      expect(s.evicted.size).toBeGreaterThan(0);
+      expect(s.evicted.size % 8).toBe(0);
+      expect(s.evicted.size + s.records).toBe(320);
+      const left = await readAll(l);
+      expect(left.reduce((n, r) => n + r.count, 0)).toBe(s.records);
+      expect(left.at(-1)?.seq).toBe(313);
+      expect(left[0]?.seq).toBe(321 - s.records);
     });
 
     it('drop-oldest keeps the byte bound and counts every evicted record', async () => {
