@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { decode } from 'cbor-x';
 import { writeFileAtomically, type OutboxLog } from '../store/index.ts';
+import { readSpan } from './outbox-record.ts';
 
 /** How far each source's input has been read, by record number. */
 export type Positions = Record<string, number>;
@@ -15,9 +15,9 @@ interface SavedPositions {
 }
 
 /**
- * Input positions carried in an outbox. The sender writes the last event of each source batch
- * as `[ts, key, value, source, record]`, in the same append as the batch's other events, so a
- * durable record says exactly how much input is safe. Once records are acked and trimmed their
+ * Input positions carried in an outbox. The span holding the last event of each source batch
+ * carries the batch's input position (outbox-record.ts), in the same append as the batch's
+ * other events, so a durable record says exactly how much input is safe. Once records are acked and trimmed their
  * positions live on in a small file, written (and fsynced) before the ack is applied.
  *
  * A crash inside a group commit can tear a batch: its first events durable, the record carrying
@@ -58,10 +58,11 @@ export class SourcePositions {
       const records = await log.read(from, 10_000);
       if (records.length === 0) break;
       for (const r of records) {
-        const rec = decode(r.payload) as unknown[];
-        if (rec.length === 5 && typeof rec[3] === 'string' && typeof rec[4] === 'number') marks.push({ seq: r.seq, source: rec[3], record: rec[4] });
+        const { position } = readSpan(r);
+        if (position) marks.push({ seq: r.seq + r.count - 1, source: position.source, record: position.record });
       }
-      from = records.at(-1)!.seq + 1;
+      const last = records.at(-1)!;
+      from = last.seq + last.count;
     }
     const newest = Math.max(markSeq, since, marks.at(-1)?.seq ?? 0);
     const positions = new SourcePositions(file, saved, marks, markSeq, since, Math.max(0, log.durableSeq - newest));

@@ -1,25 +1,26 @@
-import { Encoder } from 'cbor-x';
 import type { MqttClient } from 'mqtt';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Collector } from '../ops/index.ts';
-import type { OutboxLog } from '../store/index.ts';
+import type { OutboxLog, Span } from '../store/index.ts';
 import { channelAckTopic, channelDataTopic, decodeFrame, encodeDataFrame, type EncodedDataFrame } from '../wire/index.ts';
 import { keepNoDelay } from './no-delay.ts';
+import { encodeSpan, readSpan, type PendingEvent, type SourcePosition } from './outbox-record.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { WatermarkMarks } from './watermark-marks.ts';
 import type { ChannelSenderOptions, ChannelSenderStats } from './sender-options.ts';
 
 export type { ChannelSenderOptions, ChannelSenderStats } from './sender-options.ts';
 
-const cbor = new Encoder({ useRecords: false });
-/** CBOR head of a 5-entry array: an outbox record that carries a source position. */
-const POSITION_ITEM = 0x85;
+/** Room left in a frame for its header: a span's items never pass the frame's byte bound less this. */
+const FRAME_HEADER_ROOM = 1024;
 
 /**
  * The sending end of a channel: a Collector whose events go to the outbox log, then out as
- * CBOR data frames over MQTT QoS 1. The outbox trims only on the receiver's end-to-end ack,
- * never on the broker's PUBACK. An idle link sends at once; a busy one batches, because
- * events keep accumulating in the log while the in-flight window is full.
+ * CBOR data frames over MQTT QoS 1. The events pushed in one tick are encoded together and
+ * stored as span records (outbox-record.ts), which frames carry as they are. The outbox trims
+ * only on the receiver's end-to-end ack, never on the broker's PUBACK. An idle link sends at
+ * once; a busy one batches, because events keep accumulating in the log while the in-flight
+ * window is full.
  *
  * @example
  * const sender = createChannelSender({ client, app: 'plant', channel: 'readings', producer: 'gw-7', log });
@@ -44,7 +45,9 @@ export class ChannelSender implements Collector {
   private readonly heartbeatMs: number;
   private readonly bucket: TokenBucket;
   private rateTimer: unknown;
-  private pending: Uint8Array[] = [];
+  private pending: PendingEvent[] = [];
+  /** Where source batches end in `pending`: after `at` events, input reached `position`. */
+  private cuts: { at: number; position: SourcePosition }[] = [];
   private flushScheduled = false;
   /** Resolves with the last seq appended so far, in append order. */
   private appended: Promise<number> = Promise.resolve(0);
@@ -107,8 +110,7 @@ export class ChannelSender implements Collector {
 
   push(ts: number, key: unknown, value: unknown): void {
     if (this.toSkip > 0) { this.toSkip--; this.stats_.replaySkipped++; return; }
-    this.lastTs = ts; this.lastKey = key; this.lastValue = value;
-    this.pending.push(cbor.encode([ts, key, value]));
+    this.pending.push([ts, key, value]);
     this.sinceMark++;
     this.scheduleFlush();
   }
@@ -119,19 +121,16 @@ export class ChannelSender implements Collector {
 
   /** Resolves once the newest ack has been applied to the outbox (records trimmed). */
   private trimmed: Promise<void> = Promise.resolve();
-  private lastTs = 0;
-  private lastKey: unknown;
-  private lastValue: unknown;
   private pendingWm = -Infinity;
 
   /**
-   * The events pushed since the last flush come from input up to `record` of `source`: the last
-   * of them carries that position, so it becomes durable in the same append as they do.
+   * The events pushed since the last flush come from input up to `record` of `source`: the span
+   * holding the last of them carries that position, so it becomes durable in the same append.
    */
   markPosition(source: string, record: number): void {
     if (this.sinceMark === 0 || this.pending.length === 0) return; // nothing of that batch went this way
     this.sinceMark = 0;
-    this.pending[this.pending.length - 1] = cbor.encode([this.lastTs, this.lastKey, this.lastValue, source, record]);
+    this.cuts.push({ at: this.pending.length, position: { source, record } });
   }
 
   /**
@@ -152,9 +151,10 @@ export class ChannelSender implements Collector {
 
   private flushPending(): void {
     this.flushScheduled = false;
-    const batch = this.pending;
+    const batch = this.pending.length > 0 ? this.toSpans(this.pending, this.cuts) : [];
     const wm = this.pendingWm;
     this.pending = [];
+    this.cuts = [];
     const prev = this.appended;
     // The log numbers appends in call order, so a batch starts at once and group-commits with
     // the ones before it; only while the outbox refuses appends do they wait their turn, so that
@@ -169,13 +169,39 @@ export class ChannelSender implements Collector {
     });
   }
 
-  /** Appends a batch, waiting out a full outbox (reject policy) instead of losing events. */
-  private async append(batch: Uint8Array[]): Promise<number> {
+  /**
+   * Cuts the events of one tick into spans: one per source batch (its position on the last),
+   * each of at most `maxEvents` events and within a frame's byte bound and the outbox's record
+   * bound, so one span always fits one frame.
+   */
+  private toSpans(events: PendingEvent[], cuts: readonly { at: number; position: SourcePosition }[]): Span[] {
+    const spans: Span[] = [];
+    const maxSpanBytes = Math.max(1, Math.min(this.maxBytes - FRAME_HEADER_ROOM, this.log.maxRecordBytes));
+    const add = (from: number, to: number, position: SourcePosition | undefined): void => {
+      const payload = encodeSpan(from === 0 && to === events.length ? events : events.slice(from, to), position);
+      if (payload.byteLength > maxSpanBytes && to - from > 1) {
+        const mid = (from + to) >>> 1;
+        add(from, mid, undefined);
+        add(mid, to, position);
+      } else spans.push({ payload, count: to - from });
+    };
+    let from = 0;
+    for (const cut of [...cuts, { at: events.length, position: undefined }]) {
+      for (; from < cut.at; from = Math.min(cut.at, from + this.maxEvents)) {
+        const to = Math.min(cut.at, from + this.maxEvents);
+        add(from, to, to === cut.at ? cut.position : undefined);
+      }
+    }
+    return spans;
+  }
+
+  /** Appends a batch of spans, waiting out a full outbox (reject policy) instead of losing events. */
+  private async append(batch: Span[]): Promise<number> {
     for (;;) {
       if (this.closed) return this.log.stats().durableSeq;
       try {
-        const range = await this.log.appendBatch(batch, { ts: this.clock.now() });
-        this.stats_.appended += batch.length;
+        const range = await this.log.appendSpans(batch, { ts: this.clock.now() });
+        this.stats_.appended += range.last - range.first + 1;
         if (this.held) { this.held = false; this.opts.onPressure?.(false); }
         return range.last;
       } catch (err) {
@@ -212,8 +238,9 @@ export class ChannelSender implements Collector {
       if (allowed === 0) return;
       const read = await this.log.read(this.nextSeq, allowed, this.maxBytes);
       if (read.length === 0) return;
-      // An ack may have moved on while the read ran: what is acked is not sent again.
-      const records = read.filter((r) => r.seq > this.acked);
+      // An ack may have moved on while the read ran: what is acked is not sent again (a span
+      // the ack reached into goes again whole: the receiver drops the seqs it has).
+      const records = read.filter((r) => r.seq + r.count - 1 > this.acked);
       if (this.nextSeq <= this.acked) this.nextSeq = this.acked + 1;
       if (records.length === 0) continue;
       // One frame per contiguous run; a jump in seqs is records the outbox dropped by policy.
@@ -221,30 +248,29 @@ export class ChannelSender implements Collector {
       const dropped = first > this.nextSeq ? first - this.nextSeq : 0;
       // Evicted after being sent, they were delivered (or will be re-asked for): count only the rest.
       if (dropped > 0) this.stats_.droppedUnsent += Math.max(0, first - Math.max(this.nextSeq, this.highestSent + 1));
-      // The stored CBOR items go into the frame as they are (issue 3): only the few records
-      // carrying a source position, `[ts, key, value, source, record]`, are decoded here.
+      // The stored CBOR items go into the frame as they are (issue 3): only the position a
+      // span ending a source batch carries is decoded here.
       const items: Uint8Array[] = [];
       let last = first - 1;
       for (const r of records) {
         if (r.seq !== last + 1) break;
-        items.push(r.payload);
-        if (r.payload[0] === POSITION_ITEM && this.opts.positions) {
-          const rec = cbor.decode(r.payload) as [number, unknown, unknown, string, number];
-          this.opts.positions.note(r.seq, rec[3], rec[4]);
-        }
-        last = r.seq;
+        const span = readSpan(r);
+        items.push(span.items);
+        last = r.seq + r.count - 1;
+        if (span.position && this.opts.positions) this.opts.positions.note(last, span.position.source, span.position.record);
       }
+      const count = last - first + 1;
       const frame: EncodedDataFrame = {
         type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: first, lastSeq: last,
-        watermark: this.marks.at(last), items, ...(dropped > 0 ? { dropped } : {}), baseSeq: Math.min(this.acked, first - dropped - 1),
+        watermark: this.marks.at(last), items, itemCount: count, ...(dropped > 0 ? { dropped } : {}), baseSeq: Math.min(this.acked, first - dropped - 1),
       };
-      if (first <= this.stats_.ackedSeq || first < this.highestSent) this.stats_.eventsResent += items.length;
-      this.bucket.spend(items.length);
+      if (first <= this.stats_.ackedSeq || first < this.highestSent) this.stats_.eventsResent += count;
+      this.bucket.spend(count);
       this.publish(frame);
       this.inflight.push(last);
       this.nextSeq = last + 1;
       this.stats_.framesSent++;
-      this.stats_.eventsSent += items.length;
+      this.stats_.eventsSent += count;
       if (last > this.highestSent) this.highestSent = last;
     }
   }

@@ -1,7 +1,7 @@
 /** The errors an append can meet, shared by both log kinds so callers see one vocabulary. */
 import { ConfigError, IoError, SluiceError } from '../errors.ts';
 import { FRAME_HEADER_BYTES } from './frame.ts';
-import type { AppendOptions } from './types.ts';
+import type { AppendOptions, Span } from './types.ts';
 
 /** Checks per-append options; returns the error to reject with, or undefined. */
 export function checkAppend(opts: AppendOptions | undefined, where: string): SluiceError | undefined {
@@ -45,13 +45,24 @@ export function fullError(why: keyof typeof WHY, where: string): SluiceError {
   return new IoError(code, what, { where, fix, retryable: true });
 }
 
-/** Why a span of `count` seqs in a payload of `bytes` cannot be stored, or undefined. */
-export function checkSpan(count: number, bytes: number, maxSpan: number, where: string): SluiceError | undefined {
-  if (Number.isSafeInteger(count) && count >= 1 && count <= maxSpan && count <= bytes) return undefined;
-  return new ConfigError('STORE_BAD_SPAN', `a span of ${String(count)} seqs in a ${bytes}-byte payload cannot be stored`, {
-    where: `append to ${where}`,
-    fix: `pass a whole count from 1 to ${maxSpan}, at most one seq per payload byte`,
-  });
+/** What admission needs to know of spans: framed bytes, largest payload, seqs; or why one cannot be stored. */
+export function measureSpans(spans: readonly Span[], maxSpan: number, where: string): { bytes: number; largest: number; seqs: number } | SluiceError {
+  let bytes = 0;
+  let largest = 0;
+  let seqs = 0;
+  for (const { payload, count } of spans) {
+    const n = payload.byteLength;
+    if (!Number.isSafeInteger(count) || count < 1 || count > maxSpan || count > n) {
+      return new ConfigError('STORE_BAD_SPAN', `a span of ${String(count)} seqs in a ${n}-byte payload cannot be stored`, {
+        where: `append to ${where}`,
+        fix: `pass a whole count from 1 to ${maxSpan}, at most one seq per payload byte`,
+      });
+    }
+    bytes += n + FRAME_HEADER_BYTES;
+    if (n > largest) largest = n;
+    seqs += count;
+  }
+  return { bytes, largest, seqs };
 }
 
 /** What admission needs to know of a batch: its framed bytes and its largest payload. */

@@ -19,8 +19,8 @@ import type { SegmentIndex } from './segment-index.ts';
 import { SeqWaiters } from './seq-waiters.ts';
 import { ReadHandles } from './read-handles.ts';
 import { TailCache } from './tail-cache.ts';
-import type { AppendOptions, DiskLog, EvictReason, LogListener, LogRecord, LogStats, RecoveryReport, SeqRange } from './types.ts';
-import { checkAppend, checkSpan, closedError, fullError, measureBatch, tooBigError } from './admission.ts';
+import type { AppendOptions, DiskLog, EvictReason, LogListener, LogRecord, LogStats, RecoveryReport, SeqRange, Span } from './types.ts';
+import { checkAppend, closedError, fullError, measureBatch, measureSpans, tooBigError } from './admission.ts';
 
 /** The disk log; `openDiskLog` (open-disk-log.ts) recovers the directory and builds one. */
 export class DiskLogImpl implements DiskLog {
@@ -66,6 +66,10 @@ export class DiskLogImpl implements DiskLog {
     if (this.index.segments.length > 1 || this.recovery.warnings.length > 0) await this.requestCursor();
   }
 
+  get maxRecordBytes(): number {
+    return this.cfg.maxRecordBytes;
+  }
+
   get durableSeq(): number {
     return this.durable;
   }
@@ -87,13 +91,18 @@ export class DiskLogImpl implements DiskLog {
     return this.waiters.wait(last).then(() => ({ first, last }));
   }
 
-  appendSpan(payload: Uint8Array, count: number, opts?: AppendOptions): Promise<SeqRange> {
-    const err = checkSpan(count, payload.byteLength, MAX_SPAN, this.dir) ?? this.admit(payload.byteLength + FRAME_HEADER_BYTES, payload.byteLength, opts);
-    if (err) return Promise.reject(err);
+  appendSpans(spans: readonly Span[], opts?: AppendOptions): Promise<SeqRange> {
+    const m = measureSpans(spans, MAX_SPAN, this.dir);
+    if (m instanceof Error) return Promise.reject(m);
     const first = this.nextSeq;
-    const last = this.put(payload, opts, count);
+    if (spans.length === 0) return Promise.resolve({ first, last: first - 1 });
+    const err = this.admit(m.bytes, m.largest, opts);
+    if (err) return Promise.reject(err);
+    let last = first;
+    for (const sp of spans) last = this.put(sp.payload, opts, sp.count);
     return this.waiters.wait(last).then(() => ({ first, last }));
   }
+
 
   private admit(frameBytes: number, largest: number, opts: AppendOptions | undefined): SluiceError | undefined {
     if (this.closed) return closedError(this.dir);

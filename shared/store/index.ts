@@ -34,8 +34,9 @@
  * Damaged files found on open are cut (torn tail of the last segment) or skipped (damage
  * elsewhere), counted, copied to `quarantine/`, and reported in `log.recovery` and `stats()`.
  *
- * Hot path: prefer `appendBatch` (one promise per batch) or `append` without awaiting each;
- * seqs are assigned synchronously in call order either way.
+ * Hot path: prefer `appendSpans` (a batch of events as one record: one frame, CRC and index
+ * entry for them all), `appendBatch` (one promise per batch) or `append` without awaiting
+ * each; seqs are assigned synchronously in call order either way.
  *
  * @example
  * import { openDiskLog } from '../store/index.ts';
@@ -55,6 +56,7 @@ export type {
   LogStats,
   OutboxLog,
   SeqRange,
+  Span,
 } from './types.ts';
 export type { LogConfig, LogOptions, OverflowPolicy } from './options.ts';
 export { parseLogOptions } from './options.ts';

@@ -3,11 +3,11 @@
  * Nothing survives a restart; appends are "durable" as soon as they are stored. Payloads are
  * copied, so callers may reuse their buffers.
  */
-import { checkAppend, checkSpan, closedError, fullError, measureBatch, tooBigError } from './admission.ts';
+import { checkAppend, closedError, fullError, measureBatch, measureSpans, tooBigError } from './admission.ts';
 import { FRAME_HEADER_BYTES, MAX_SPAN } from './frame.ts';
 import { LogCounters, WritableWaiters } from './log-counters.ts';
 import { parseLogOptions, type LogConfig, type LogOptions } from './options.ts';
-import type { AppendOptions, EvictReason, LogListener, LogRecord, LogStats, OutboxLog, SeqRange } from './types.ts';
+import type { AppendOptions, EvictReason, LogListener, LogRecord, LogStats, OutboxLog, SeqRange, Span } from './types.ts';
 
 /** One stored record and whether it is still retained (not acked or evicted). */
 interface Entry {
@@ -49,6 +49,10 @@ class MemoryLog implements OutboxLog {
 
   constructor(private readonly cfg: LogConfig) {}
 
+  get maxRecordBytes(): number {
+    return this.cfg.maxRecordBytes;
+  }
+
   get durableSeq(): number {
     return this.nextSeq - 1;
   }
@@ -70,12 +74,18 @@ class MemoryLog implements OutboxLog {
     return Promise.resolve({ first, last });
   }
 
-  appendSpan(payload: Uint8Array, count: number, opts?: AppendOptions): Promise<SeqRange> {
-    const err = checkSpan(count, payload.byteLength, MAX_SPAN, this.where) ?? this.admit(payload.byteLength + FRAME_HEADER_BYTES, payload.byteLength, opts);
-    if (err) return Promise.reject(err);
+  appendSpans(spans: readonly Span[], opts?: AppendOptions): Promise<SeqRange> {
+    const m = measureSpans(spans, MAX_SPAN, this.where);
+    if (m instanceof Error) return Promise.reject(m);
     const first = this.nextSeq;
-    return Promise.resolve({ first, last: this.put(payload, opts, count) });
+    if (spans.length === 0) return Promise.resolve({ first, last: first - 1 });
+    const err = this.admit(m.bytes, m.largest, opts);
+    if (err) return Promise.reject(err);
+    let last = first;
+    for (const sp of spans) last = this.put(sp.payload, opts, sp.count);
+    return Promise.resolve({ first, last });
   }
+
 
   private admit(bytes: number, largest: number, opts: AppendOptions | undefined): Error | undefined {
     if (this.closed) return closedError(this.where);

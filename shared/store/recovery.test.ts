@@ -70,7 +70,7 @@ describe('recovery on open', () => {
   it('recovers spans: seqs continue after the last intact span, a torn one is cut, a damaged older one is counted by its seqs', async () => {
     const dir = join(root, `d${n++}`);
     const log = await openDiskLog(dir, OPTS);
-    for (let i = 0; i < 25; i++) await log.appendSpan(rec(i), 4);
+    for (let i = 0; i < 25; i++) await log.appendSpans([{ payload: rec(i), count: 4 }]);
     await log.close();
     const segs = segments(dir);
     // The first span of the second segment loses a bit; the last span is torn.

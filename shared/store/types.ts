@@ -2,7 +2,7 @@
 
 /**
  * One stored record as `read()` returns it. `payload` is a view the log never reuses. A record
- * appended with `appendSpan` covers the seqs `seq .. seq + count - 1`; any other covers one.
+ * appended with `appendSpans` covers the seqs `seq .. seq + count - 1`; any other covers one.
  */
 export interface LogRecord {
   readonly seq: number;
@@ -16,6 +16,12 @@ export interface LogRecord {
 export interface AppendOptions {
   readonly priority?: number;
   readonly ts?: number;
+}
+
+/** One record of `appendSpans`: a payload standing for `count` seqs. */
+export interface Span {
+  readonly payload: Uint8Array;
+  readonly count: number;
 }
 
 /** The seqs a batch received: `first..last`, contiguous. */
@@ -80,17 +86,19 @@ export interface OutboxLog {
   readonly kind: 'disk' | 'memory';
   /** Every seq up to this one is durable and may be read. */
   readonly durableSeq: number;
+  /** The largest payload an append accepts (`maxRecordBytes`). */
+  readonly maxRecordBytes: number;
   /** Stores one record; resolves with its seq once durable. Rejects (retryable) when refused. */
   append(payload: Uint8Array, opts?: AppendOptions): Promise<number>;
   /** Stores records all-or-nothing with contiguous seqs; one promise for the batch. */
   appendBatch(payloads: readonly Uint8Array[], opts?: AppendOptions): Promise<SeqRange>;
   /**
-   * Stores one record that covers `count` seqs (a batch of events encoded as one payload of at
-   * least `count` bytes): one frame, one CRC and one index entry for them all. It is read,
-   * acked, evicted and counted as `count` seqs, and leaves only when all of them are acked or
-   * evicted together.
+   * Stores records that each cover a run of seqs (`count` of them: a batch of events encoded
+   * as one payload of at least `count` bytes), all-or-nothing with contiguous seqs: one frame,
+   * one CRC and one index entry a span. A span is read, acked, evicted and counted as its
+   * seqs, and leaves only when all of them are acked or evicted together.
    */
-  appendSpan(payload: Uint8Array, count: number, opts?: AppendOptions): Promise<SeqRange>;
+  appendSpans(spans: readonly Span[], opts?: AppendOptions): Promise<SeqRange>;
   /**
    * Durable records in seq order that hold seqs >= fromSeq (a span may begin below it),
    * skipping acked and evicted ones, up to `maxRecords` seqs and `maxBytes` payload bytes but

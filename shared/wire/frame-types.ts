@@ -30,11 +30,13 @@ export interface DataFrame {
 }
 
 /**
- * A data frame whose events are encoded already: `items[i]` is the CBOR item of seq
- * `firstSeq + i`, an array `[ts, key, value, ...]` (see the module comment).
+ * A data frame whose events are encoded already: `items`, concatenated, are the CBOR items of
+ * seqs `firstSeq..lastSeq` in order, each an array `[ts, key, value, ...]` (see frame.ts). Each
+ * entry holds one item unless `itemCount` gives the number of items they hold in all.
  */
 export interface EncodedDataFrame extends Omit<DataFrame, 'events'> {
   readonly items: readonly Uint8Array[];
+  readonly itemCount?: number;
 }
 
 /**

@@ -60,7 +60,7 @@ export function encodeFrame(frame: Frame, limits?: FrameLimits): Uint8Array {
     // One encoder call for all: a CBOR array is its head followed by its items back to back,
     // so the items are the array's bytes after the head (one call is ~2x faster than n calls).
     const array = codec.encode(triples);
-    return sized(frame, writeDataFrame(header, [array.subarray(arrayHeadBytes(array))]), limits);
+    return sized(frame, writeDataFrame(header, [array.subarray(cborArrayHeadBytes(array))]), limits);
   }
   return sized(frame, codec.encode(toWire(frame)), limits);
 }
@@ -68,9 +68,11 @@ export function encodeFrame(frame: Frame, limits?: FrameLimits): Uint8Array {
 /**
  * Encodes a data frame whose events are CBOR items already (one per seq, as `encodeFrame`
  * would write them, possibly with entries of the producer's own after the third), copying
- * each item once and decoding none: how a sender ships what its outbox stored. The header is
- * checked as `encodeFrame` checks it, and `items.length` against the seq range; the items
- * themselves are checked by the receiver's `decodeFrame`. Throws as `encodeFrame` does.
+ * each byte once and decoding none: how a sender ships what its outbox stored. `items` are
+ * byte strings of one item each, or of several back to back when `itemCount` says how many
+ * they hold in all. The header is checked as `encodeFrame` checks it, and the item count
+ * against the seq range; the items themselves are checked by the receiver's `decodeFrame`.
+ * Throws as `encodeFrame` does.
  *
  * @example
  * const bytes = encodeDataFrame({ type: 'data', producer: 'gw-7', epoch: 0, firstSeq: 5,
@@ -79,9 +81,9 @@ export function encodeFrame(frame: Frame, limits?: FrameLimits): Uint8Array {
 export function encodeDataFrame(frame: EncodedDataFrame, limits?: FrameLimits): Uint8Array {
   const items = frame.items as unknown;
   if (!Array.isArray(items)) throw invalidFrame(frame, `field "items" must be an array of CBOR items, got ${describe(items)}`);
-  const problem = checkDataHeader(frame, items.length, limits ?? DEFAULT_FRAME_LIMITS);
+  const problem = checkDataHeader(frame, frame.itemCount ?? items.length, limits ?? DEFAULT_FRAME_LIMITS);
   if (problem !== undefined) throw invalidFrame(frame, problem);
-  const { items: _items, ...header } = frame;
+  const { items: _items, itemCount: _count, ...header } = frame;
   return sized(frame, writeDataFrame(header, frame.items), limits);
 }
 
@@ -104,8 +106,11 @@ function sized(frame: { readonly producer: unknown }, bytes: Uint8Array, limits:
 
 const ITEMS_KEY = codec.encode('items');
 
-/** Bytes of the head of the CBOR array at the start of `bytes` (RFC 8949 §3: 1 + 0/1/2/4/8). */
-function arrayHeadBytes(bytes: Uint8Array): number {
+/**
+ * Bytes of the head of the CBOR array at the start of `bytes` (RFC 8949 §3: 1 + 0/1/2/4/8):
+ * what to cut off an encoded array to keep its items back to back.
+ */
+export function cborArrayHeadBytes(bytes: Uint8Array): number {
   const head = bytes[0]!;
   if (head >> 5 !== 4) throw new Error(`unexpected CBOR head 0x${head.toString(16)} for an array from the encoder`);
   const info = head & 0x1f;

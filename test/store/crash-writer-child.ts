@@ -36,7 +36,7 @@ async function batch(): Promise<void> {
     const mine = i++;
     const payload = crashPayload(run, mine);
     const count = Math.min(k, payload.byteLength);
-    const { first } = await log.appendSpan(payload, count);
+    const { first } = await log.appendSpans([{ payload, count }]);
     process.stdout.write(`d ${first} ${run} ${mine} ${count}\n`);
     return;
   }

@@ -102,7 +102,7 @@ export function describeLogContract(name: string, make: LogFactory): void {
     it('stores a span: one record covering several seqs, read, counted and acked as those seqs', async () => {
       const l = await log();
       await l.append(text('a'));
-      expect(await l.appendSpan(text('0123456789'), 10, { ts: 500 })).toEqual({ first: 2, last: 11 });
+      expect(await l.appendSpans([{ payload: text('0123456789'), count: 10 }], { ts: 500 })).toEqual({ first: 2, last: 11 });
       expect(await l.append(text('b'))).toBe(12);
       expect(l.durableSeq).toBeGreaterThanOrEqual(12);
       const all = await l.read(1, 100);
@@ -121,20 +121,24 @@ export function describeLogContract(name: string, make: LogFactory): void {
       await l.ack(11);
       expect((await l.read(1, 100)).map((r) => r.seq)).toEqual([12]);
       expect(l.stats().records).toBe(1);
-      expect(await l.appendSpan(text('xyz'), 3)).toEqual({ first: 13, last: 15 });
+      expect(await l.appendSpans([{ payload: text('xyz'), count: 3 }])).toEqual({ first: 13, last: 15 });
     });
 
     it('refuses a span of no seqs, or of more seqs than payload bytes, with a config error', async () => {
       const l = await log();
-      await expect(l.appendSpan(text('ab'), 0)).rejects.toMatchObject({ code: 'STORE_BAD_SPAN' });
-      await expect(l.appendSpan(text('ab'), 3)).rejects.toMatchObject({ code: 'STORE_BAD_SPAN' });
-      await expect(l.appendSpan(text('ab'), 1.5)).rejects.toMatchObject({ code: 'STORE_BAD_SPAN' });
+      await expect(l.appendSpans([{ payload: text('ab'), count: 0 }])).rejects.toMatchObject({ code: 'STORE_BAD_SPAN' });
+      await expect(l.appendSpans([{ payload: text('ab'), count: 3 }])).rejects.toMatchObject({ code: 'STORE_BAD_SPAN' });
+      await expect(l.appendSpans([{ payload: text('ab'), count: 1.5 }])).rejects.toMatchObject({ code: 'STORE_BAD_SPAN' });
+      // All-or-nothing: one bad span refuses the others with it.
+      await expect(l.appendSpans([{ payload: text('abc'), count: 3 }, { payload: text('d'), count: 2 }])).rejects.toMatchObject({ code: 'STORE_BAD_SPAN' });
       expect(l.stats().nextSeq).toBe(1);
+      expect(await l.appendSpans([{ payload: text('abc'), count: 3 }, { payload: text('d'), count: 1 }])).toEqual({ first: 1, last: 4 });
+      expect((await l.read(1, 10)).map((r) => [r.seq, r.count])).toEqual([[1, 3], [4, 1]]);
     });
 
     it('drop-oldest evicts whole spans and counts each seq they held', async () => {
       const l = await log({ maxBytes: 8192, overflow: 'drop-oldest', segmentBytes: 2048 });
-      for (let b = 0; b < 40; b++) await l.appendSpan(bytes(400, b), 8);
+      for (let b = 0; b < 40; b++) await l.appendSpans([{ payload: bytes(400, b), count: 8 }]);
       const s = l.stats();
       expect(s.bytes).toBeLessThanOrEqual(8192);
       expect(s.evicted.size).toBeGreaterThan(0);

@@ -1,0 +1,60 @@
+/**
+ * What a channel sender stores in its outbox: one span record per batch of events (see
+ * `OutboxLog.appendSpan`), its payload the events' CBOR items back to back, as a data frame
+ * carries them, so a frame is made of stored bytes without decoding any event.
+ *
+ * Payload layout: `items`, or, for the batch that ends a source batch, `0x00 | len u16 LE |
+ * CBOR [source, record] | items`: the input position the last event reached (0x00 never
+ * starts an item: every item is an array). A one-seq record holding a single item
+ * `[ts, key, value, source, record]` is the layout of outboxes written before spans, read still.
+ */
+import { Encoder } from 'cbor-x';
+import type { LogRecord } from '../store/index.ts';
+import { cborArrayHeadBytes } from '../wire/index.ts';
+
+const cbor = new Encoder({ useRecords: false });
+const POSITION_PREFIX = 0x00;
+/** CBOR head of a 5-entry array: a pre-span record that carries a source position. */
+const LEGACY_POSITION_ITEM = 0x85;
+
+/** An input position: input of `source` up to its `record` is in the outbox. */
+export interface SourcePosition {
+  readonly source: string;
+  readonly record: number;
+}
+
+/** One event as the sender holds it until its batch is encoded. */
+export type PendingEvent = [ts: number, key: unknown, value: unknown];
+
+/**
+ * Encodes `events` as the items of one span, with one encoder call for them all (a CBOR
+ * array is its head followed by its items); `position`, if given, is the batch's last.
+ */
+export function encodeSpan(events: readonly PendingEvent[], position?: SourcePosition): Uint8Array {
+  const array = cbor.encode(events) as Uint8Array;
+  const items = array.subarray(cborArrayHeadBytes(array));
+  if (position === undefined) return items;
+  const pos = cbor.encode([position.source, position.record]) as Uint8Array;
+  const out = new Uint8Array(3 + pos.byteLength + items.byteLength);
+  out[0] = POSITION_PREFIX;
+  out[1] = pos.byteLength & 0xff;
+  out[2] = pos.byteLength >> 8;
+  out.set(pos, 3);
+  out.set(items, 3 + pos.byteLength);
+  return out;
+}
+
+/** The items of a stored record and the position it carries, if any (at its last seq). */
+export function readSpan(r: LogRecord): { readonly items: Uint8Array; readonly position: SourcePosition | undefined } {
+  const p = r.payload;
+  if (p[0] === POSITION_PREFIX) {
+    const len = p[1]! | (p[2]! << 8);
+    const [source, record] = cbor.decode(p.subarray(3, 3 + len)) as [string, number];
+    return { items: p.subarray(3 + len), position: { source, record } };
+  }
+  if (p[0] === LEGACY_POSITION_ITEM && r.count === 1) {
+    const rec = cbor.decode(p) as unknown[];
+    if (typeof rec[3] === 'string' && typeof rec[4] === 'number') return { items: p, position: { source: rec[3], record: rec[4] } };
+  }
+  return { items: p, position: undefined };
+}
