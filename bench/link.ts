@@ -9,7 +9,7 @@
  * Not a test: `npm run bench -- link`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -21,15 +21,25 @@ import { edgeMain } from './link/edge.ts';
 const N = Number(process.env.BENCH_EVENTS ?? 200_000);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
 
-async function startBroker(): Promise<{ url: string; stop: () => void }> {
+async function startBroker(): Promise<{ url: string; pid: number; stop: () => void }> {
   const child = spawn(process.execPath, ['dist/sluice.mjs', 'broker', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c: Buffer) => { out += c.toString(); const m = /listening on (\S+)/.exec(out); if (m) resolve(m[1]!); });
     child.on('exit', (code) => reject(new Error(`broker exited ${code}; run npm run build first`)));
   });
-  return { url, stop: () => child.kill('SIGTERM') };
+  return { url, pid: child.pid ?? 0, stop: () => child.kill('SIGTERM') };
 }
+
+/** CPU ms a process has used (user + system), from /proc; 0 where there is none. */
+function procCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in 100 Hz ticks
+  } catch { return 0; }
+}
+
+let brokerPid = 0;
 
 type Report = Record<string, unknown> & { type: string };
 
@@ -62,6 +72,8 @@ async function rawBaseline(url: string) {
 }
 
 async function channel(url: string, dir: string, mode: 'live' | 'outage', events: number) {
+  const rxCpu0 = process.cpuUsage();
+  const brokerCpu0 = procCpuMs(brokerPid);
   const rxClient = await connect(url, `rx-${mode}`);
   let got = 0;
   const rx = createChannelReceiver({ client: rxClient, app: 'bench', channel: mode, onEvents: (_p, evs) => { got += evs.length; }, onWatermark: () => {} });
@@ -72,7 +84,10 @@ async function channel(url: string, dir: string, mode: 'live' | 'outage', events
   rx.close(); await rxClient.endAsync();
   if (got < events) throw new Error(`receiver got ${got} of ${events} events`);
   const ms = (r.t2 as number) - (r.t0 as number);
-  return { rate: (events * 1000) / ms, appendRate: (events * 1000) / (r.appendedMs as number), cpuMs: r.cpuMs as number, ms, idleRss: idle.rss as number, peak: r.peak as number, outageRss: r.outageRss as number[] };
+  const rxCpu = process.cpuUsage(rxCpu0);
+  // The receiver and the broker work only while events flow (in an outage, only once it ends).
+  const others = `receiver ${(((rxCpu.user + rxCpu.system) / 1000) / ms).toFixed(2)} cores, broker ${((procCpuMs(brokerPid) - brokerCpu0) / ms).toFixed(2)} cores; edge kernel time ${(r.sysMs as number / ms).toFixed(2)} cores`;
+  return { others, rate: (events * 1000) / ms, appendRate: (events * 1000) / (r.appendedMs as number), cpuMs: r.cpuMs as number, ms, idleRss: idle.rss as number, peak: r.peak as number, atPeak: describePeak(r.atPeak), outageRss: r.outageRss as number[] };
 }
 
 /**
@@ -98,7 +113,7 @@ async function latency(url: string, dir: string, rate: number, seconds: number) 
   const st = r.stalls as { loopP99: number; loopMax: number; gcCount: number; gcP99: number; gcMax: number; gcTotal: number };
   const stalls = `edge event loop delay p99 ${st.loopP99.toFixed(1)} ms, max ${st.loopMax.toFixed(1)} ms; ${st.gcCount} GC pauses, p99 ${st.gcP99.toFixed(1)} ms, max ${st.gcMax.toFixed(1)} ms, ${st.gcTotal.toFixed(0)} ms in all`;
   return {
-    p50: q(measured, 0.5), p99: q(measured, 0.99), n: measured.length, cpuMs: r.cpuMs as number, ms: (r.t2 as number) - (r.t0 as number), peak: r.peak as number,
+    p50: q(measured, 0.5), p99: q(measured, 0.99), n: measured.length, cpuMs: r.cpuMs as number, ms: (r.t2 as number) - (r.t0 as number), peak: r.peak as number, atPeak: describePeak(r.atPeak),
     withWarmup: `with the warm-up: p50 ${q(all, 0.5).toFixed(2)} ms, p99 ${q(all, 0.99).toFixed(2)} ms over ${all.length} events`,
     durable: `push -> durable in the outbox p50 ${(r.durableP50 as number).toFixed(2)} ms, p99 ${(r.durableP99 as number).toFixed(2)} ms; ${stalls}`,
   };
@@ -106,21 +121,27 @@ async function latency(url: string, dir: string, rate: number, seconds: number) 
 
 const cores = (cpuMs: number, ms: number): string => (cpuMs / ms).toFixed(2);
 
+function describePeak(p: unknown): string {
+  const m = p as { rss: number; heapUsed: number; heapTotal: number; arrayBuffers: number };
+  return `at the peak: V8 heap ${m.heapUsed} used of ${m.heapTotal} MB, buffers ${m.arrayBuffers} MB`;
+}
+
 async function main(): Promise<void> {
   const broker = await startBroker();
+  brokerPid = broker.pid;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-link-'));
   try {
     if (process.env.BENCH_LAT_RATE !== undefined && process.env.BENCH_ONLY === 'latency') {
       // Only the latency phase, at a given rate: for finding what sets it.
       const lat = await latency(broker.url, dir, Number(process.env.BENCH_LAT_RATE), 5);
-      console.log(`  added latency at ${process.env.BENCH_LAT_RATE} events/s (${lat.n} events after the warm-up): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms (${lat.withWarmup}); ${lat.durable}`);
+      console.log(`  added latency at ${process.env.BENCH_LAT_RATE} events/s (${lat.n} events after the warm-up): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms (${lat.withWarmup}); ${lat.durable}; RSS peak ${lat.peak} MB (${lat.atPeak})`);
       return;
     }
     if (process.env.BENCH_ONLY === 'replay' || process.env.BENCH_ONLY === 'live') {
       // One channel phase alone, e.g. to profile the edge: BENCH_EDGE_NODE_OPTIONS=--cpu-prof.
       const only = process.env.BENCH_ONLY === 'live' ? await channel(broker.url, dir, 'live', N) : await channel(broker.url, dir, 'outage', BACKLOG);
       const events = process.env.BENCH_ONLY === 'live' ? N : BACKLOG;
-      console.log(`  ${process.env.BENCH_ONLY}: ${(only.rate / 1000).toFixed(1)} k events/s, edge used ${cores(only.cpuMs, only.ms)} cores: ${((events * 1000) / only.cpuMs / 1000).toFixed(0)} k events per edge CPU-second`);
+      console.log(`  ${process.env.BENCH_ONLY}: ${(only.rate / 1000).toFixed(1)} k events/s, edge used ${cores(only.cpuMs, only.ms)} cores: ${((events * 1000) / only.cpuMs / 1000).toFixed(0)} k events per edge CPU-second (${only.others})`);
       if (only.outageRss.length > 0) console.log(`  during the outage, every 10% of the backlog: ${only.outageRss.join(' ')} MB; peak appending+draining ${only.peak} MB`);
       return;
     }
@@ -132,11 +153,11 @@ async function main(): Promise<void> {
     const rawMs = (N * 1000) / raw.rate;
     console.log(`edge -> cloud over loopback MQTT, ${EVENT_BYTES}-byte JSON events; broker, edge (sender only) and cloud (receiver) in 3 processes`);
     console.log(`  raw mqtt.js, 1 event per QoS 1 message      ${(raw.rate / 1000).toFixed(1)} k events/s  (edge process used ${cores(raw.cpuMs, rawMs)} cores)`);
-    console.log(`  sluice channel, disk outbox, e2e acks       ${(live.rate / 1000).toFixed(1)} k events/s  (${(live.rate / raw.rate).toFixed(1)}x raw; edge process used ${cores(live.cpuMs, live.ms)} cores: ${((N * 1000) / live.cpuMs / 1000).toFixed(0)} k events per edge CPU-second)`);
-    console.log(`  replay of a ${BACKLOG.toLocaleString()}-event backlog after an outage  ${(replay.rate / 1000).toFixed(1)} k events/s  (${(replay.rate / live.rate).toFixed(1)}x the steady rate; appended at ${(replay.appendRate / 1000).toFixed(0)} k/s; edge used ${cores(replay.cpuMs, replay.ms)} cores)`);
+    console.log(`  sluice channel, disk outbox, e2e acks       ${(live.rate / 1000).toFixed(1)} k events/s  (${(live.rate / raw.rate).toFixed(1)}x raw; edge process used ${cores(live.cpuMs, live.ms)} cores: ${((N * 1000) / live.cpuMs / 1000).toFixed(0)} k events per edge CPU-second; ${live.others})`);
+    console.log(`  replay of a ${BACKLOG.toLocaleString()}-event backlog after an outage  ${(replay.rate / 1000).toFixed(1)} k events/s  (${(replay.rate / live.rate).toFixed(1)}x the steady rate; appended at ${(replay.appendRate / 1000).toFixed(0)} k/s; edge used ${cores(replay.cpuMs, replay.ms)} cores; ${replay.others})`);
     console.log(`  added latency at half the channel's max (${(half / 1000).toFixed(0)} k events/s, ${lat.n} events after the warm-up): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms  (${lat.withWarmup}; edge used ${cores(lat.cpuMs, lat.ms)} cores; ${lat.durable})`);
-    console.log(`  edge (sender-only) process RSS: idle ${live.idleRss} MB (raw mqtt.js publisher idle ${raw.idleRss} MB), peak under load ${live.peak} MB, at half rate ${lat.peak} MB`);
-    console.log(`  during the outage, every 10% of the backlog: ${replay.outageRss.join(' ')} MB; peak appending+draining ${replay.peak} MB`);
+    console.log(`  edge (sender-only) process RSS: idle ${live.idleRss} MB (raw mqtt.js publisher idle ${raw.idleRss} MB), peak under load ${live.peak} MB (${live.atPeak}), at half rate ${lat.peak} MB (${lat.atPeak})`);
+    console.log(`  during the outage, every 10% of the backlog: ${replay.outageRss.join(' ')} MB; peak appending+draining ${replay.peak} MB (${replay.atPeak})`);
   } finally {
     broker.stop();
     rmSync(dir, { recursive: true, force: true });

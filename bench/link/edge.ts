@@ -10,28 +10,60 @@
  *                                  figures leave out (the JIT is still compiling the path)
  * Times are wall clock (performance.timeOrigin + now), comparable across the two processes.
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createChannelSender } from '../../shared/link/index.ts';
 import { openDiskLog } from '../../shared/store/index.ts';
 import { connect, payload, wallNow } from './common.ts';
 
+/** Starts the V8 CPU profiler in this process; the returned function stops it and writes the profile. */
+async function startProfile(): Promise<(file: string) => Promise<void>> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string): Promise<unknown> => new Promise((resolve, reject) => session.post(method, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return async (file) => {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
+}
+
 const rssMb = (): number => Math.round(process.memoryUsage().rss / 1e6);
 const report = (o: Record<string, unknown>): void => { process.stdout.write(`${JSON.stringify(o)}\n`); };
 
+/** What the RSS held when it peaked: V8's heap (used / reserved) and buffers outside it, in MB. */
+let atPeak = { rss: 0, heapUsed: 0, heapTotal: 0, arrayBuffers: 0 };
+
 /** Peak RSS, sampled every 50 ms while `run` runs. */
 async function peakRss<T>(run: () => Promise<T>): Promise<{ result: T; peak: number }> {
-  let peak = rssMb();
-  const t = setInterval(() => { peak = Math.max(peak, rssMb()); }, 50);
+  let peak = 0;
+  const sample = (): void => {
+    const m = process.memoryUsage();
+    const rss = Math.round(m.rss / 1e6);
+    if (rss > peak) peak = rss;
+    if (rss > atPeak.rss) atPeak = { rss, heapUsed: Math.round(m.heapUsed / 1e6), heapTotal: Math.round(m.heapTotal / 1e6), arrayBuffers: Math.round(m.arrayBuffers / 1e6) };
+  };
+  sample();
+  const t = setInterval(sample, 50);
   try {
     const result = await run();
-    return { result, peak: Math.max(peak, rssMb()) };
+    sample();
+    return { result, peak };
   } finally { clearInterval(t); }
 }
 
 function cpuMs(since: NodeJS.CpuUsage): number {
   const d = process.cpuUsage(since);
   return (d.user + d.system) / 1000;
+}
+
+/** The kernel's share of the CPU since `since` (fsync, file and socket calls), in ms. */
+function sysMs(since: NodeJS.CpuUsage): number {
+  return process.cpuUsage(since).system / 1000;
 }
 
 async function raw(url: string, n: number): Promise<void> {
@@ -122,7 +154,10 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
     cpu1 = process.cpuUsage();
     tx.reconnect();
   }
+  // BENCH_DRAIN_PROFILE=FILE: a CPU profile of the drain alone (after the outage), for finding its cost.
+  const profile = mode === 'outage' && process.env.BENCH_DRAIN_PROFILE ? await startProfile() : undefined;
   const { peak: drainPeak } = await peakRss(() => sender.drained());
+  if (profile) await profile(process.env.BENCH_DRAIN_PROFILE!);
   const t2 = wallNow();
   durableLat.sort((x, y) => x - y);
   const dq = (p: number): number | undefined => durableLat[Math.floor(p * durableLat.length)];
@@ -130,7 +165,7 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
   gcObserver.disconnect();
   gcPauses.sort((x, y) => x - y);
   const stalls = { loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6, gcCount: gcPauses.length, gcP99: gcPauses[Math.floor(0.99 * gcPauses.length)] ?? 0, gcMax: gcPauses.at(-1) ?? 0, gcTotal: gcPauses.reduce((a, b) => a + b, 0) };
-  report({ type: 'done', t0: t1, t2, stalls, measuredFrom, durableP50: dq(0.5), durableP99: dq(0.99), appendedMs, cpuMs: cpuMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
+  report({ type: 'done', t0: t1, t2, stalls, measuredFrom, atPeak, durableP50: dq(0.5), durableP99: dq(0.99), appendedMs, cpuMs: cpuMs(cpu1), sysMs: sysMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
   await sender.close(); await log.close(); tx.end(true);
 }
 

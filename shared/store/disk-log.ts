@@ -28,6 +28,8 @@ export class DiskLogImpl implements DiskLog {
   private readonly cache: TailCache;
   private readonly handles = new ReadHandles();
   private readonly io = new IoQueue();
+  /** Cursor writes run beside commits (another file), so a commit never waits behind one. */
+  private readonly cursorIo = new IoQueue();
   private readonly committer: Committer;
   private readonly counters = new LogCounters();
   private readonly waiters = new SeqWaiters();
@@ -216,7 +218,7 @@ export class DiskLogImpl implements DiskLog {
   /** Persists the cursor (coalescing requests), then deletes segments it no longer needs. */
   private requestCursor(): Promise<void> {
     if (this.cursorQueued) return this.cursorQueued;
-    this.cursorQueued = this.io.run(() =>
+    this.cursorQueued = this.cursorIo.run(() =>
       this.persistCursor().catch((err: unknown) => this.reportFault('STORE_CURSOR_WRITE_FAILED', err)),
     );
     return this.cursorQueued;
@@ -233,8 +235,15 @@ export class DiskLogImpl implements DiskLog {
         this.reportFault('STORE_CURSOR_WRITE_FAILED', err);
       }
     }
-    // Deleting before the cursor is durable is safe: the active segment, which bounds the
-    // next seq, is never deleted, and a restart resends from the oldest file left.
+    // Segment files change on the commit queue only (commits, rolls, compaction), so the
+    // deletions run there. Deleting before the cursor is durable would be safe too: the active
+    // segment, which bounds the next seq, is never deleted, and a restart resends from the
+    // oldest file left.
+    if (this.index.hasTrimmedSegments()) await this.io.run(() => this.deleteTrimmed());
+    this.wakeWritable();
+  }
+
+  private async deleteTrimmed(): Promise<void> {
     for (const seg of this.index.takeTrimmedSegments()) {
       this.cache.dropSegment(seg);
       this.handles.drop(seg);
