@@ -18,7 +18,8 @@ import { createChannelReceiver } from '../shared/link/index.ts';
 import { connect, EVENT_BYTES, wallNow } from './link/common.ts';
 import { edgeMain } from './link/edge.ts';
 
-const N = Number(process.env.BENCH_EVENTS ?? 200_000);
+// A million events: long enough (3-5 s) that the figure is the steady state, not the JIT warming up.
+const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
 
 async function startBroker(): Promise<{ url: string; pid: number; stop: () => void }> {
