@@ -55,7 +55,11 @@ function edge(args: readonly string[]): { idle: Promise<Report>; done: Promise<R
   let fail!: (e: Error) => void;
   const idleP = new Promise<Report>((resolve) => { idle = resolve; });
   const doneP = new Promise<Report>((resolve, reject) => { done = resolve; fail = reject; });
-  lines.on('line', (line) => { const r = JSON.parse(line) as Report; if (r.type === 'idle') idle(r); else done(r); });
+  lines.on('line', (line) => {
+    // Lines that are not reports come from Node flags such as --trace-gc: passed on to stderr.
+    if (!line.startsWith('{')) { process.stderr.write(`${line}\n`); return; }
+    const r = JSON.parse(line) as Report; if (r.type === 'idle') idle(r); else done(r);
+  });
   child.on('exit', (code) => { if (code !== 0) fail(new Error(`edge ${args[0]} exited ${code}`)); });
   return { idle: idleP, done: doneP };
 }

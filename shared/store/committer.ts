@@ -1,18 +1,26 @@
 /**
- * Group commit. Appends encode their frames into a staging buffer; one task writes the whole
+ * Group commit. Appends frame their records into staging blocks; one task writes the whole
  * group with a single write and one fsync, then reports it durable. A group starts writing
  * `groupCommitMs` after its first record (or at once past `groupCommitBytes`); while one group
  * is being written the next one gathers. A failed write keeps its group and retries with
  * backoff at the same file offset, so a half-written group is overwritten, not duplicated.
+ * Blocks come from a pool and go back to it from the tail cache (block-pool.ts).
  */
+import { BLOCK_BYTES, type BlockPool } from './block-pool.ts';
 import type { IoQueue } from './io-queue.ts';
 import type { LogConfig } from './options.ts';
 import { encodeSegmentHeader, FRAME_HEADER_BYTES, writeFrame } from './frame.ts';
 import type { Segment } from './segment.ts';
+import type { LogRecord } from './types.ts';
 
 /** Frames staged for one segment, written as one unit. */
 export class StagedPart {
-  buf: Buffer;
+  /** The blocks holding the frames, in order; the last may have room left. */
+  readonly blocks: Buffer[] = [];
+  /** The records staged (payloads are views into the blocks), for the tail cache. */
+  readonly records: LogRecord[] = [];
+  /** Bytes used in each block. */
+  private readonly used: number[] = [];
   len = 0;
   firstSeq = 0;
   lastSeq = 0;
@@ -23,16 +31,32 @@ export class StagedPart {
     readonly seg: Segment,
     readonly fileOffset: number,
     readonly stagedAt: number,
-    capacity: number,
-  ) {
-    this.buf = Buffer.allocUnsafe(capacity);
+    private readonly pool: BlockPool,
+    /** Bytes the group is expected to take (the size of the one before it). */
+    private readonly expect: number,
+  ) {}
+
+  /** Frames one record into the last block (a new one when it does not fit). */
+  add(seq: number, ts: number, priority: number, payload: Uint8Array, count: number): void {
+    const size = FRAME_HEADER_BYTES + payload.byteLength;
+    let i = this.blocks.length - 1;
+    if (i < 0 || (this.used[i] as number) + size > (this.blocks[i] as Buffer).byteLength) {
+      // A group outgrowing its first block is a busy one: the rest goes in pooled blocks.
+      this.blocks.push(this.pool.take(size, this.blocks.length === 0 ? this.expect : BLOCK_BYTES));
+      this.used.push(0);
+      i++;
+    }
+    const block = this.blocks[i] as Buffer;
+    const at = this.used[i] as number;
+    this.used[i] = writeFrame(block, at, seq, ts, priority, payload, count);
+    this.len += size;
+    const view = new Uint8Array(block.buffer, block.byteOffset + at + FRAME_HEADER_BYTES, payload.byteLength);
+    this.records.push({ seq, count, ts, priority, payload: view });
   }
 
-  reserve(n: number): void {
-    if (this.len + n <= this.buf.byteLength) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.byteLength * 2, this.len + n));
-    this.buf.copy(next, 0, 0, this.len);
-    this.buf = next;
+  /** The bytes to write: the used part of each block. */
+  chunks(): Buffer[] {
+    return this.blocks.map((b, i) => b.subarray(0, this.used[i]));
   }
 }
 
@@ -51,29 +75,30 @@ export class Committer {
   private running: Promise<void> | undefined;
   private retryDelay: number;
   private retryWait = 0;
+  /** Size of the last group written, to size the blocks of the next. */
+  private lastGroupBytes = 0;
 
   constructor(
     private readonly cfg: LogConfig,
     private readonly dir: string,
     private readonly io: IoQueue,
     private readonly hooks: CommitHooks,
+    private readonly pool: BlockPool,
   ) {
     this.retryDelay = cfg.retryMs;
   }
 
-  /** Encodes one record covering `count` seqs from `seq` for `seg`; returns the file offset the frame will sit at. */
-  stage(seg: Segment, seq: number, ts: number, priority: number, payload: Uint8Array, count = 1): number {
+  /** Frames one record covering `count` seqs from `seq` for `seg`; returns the file offset the frame will sit at. */
+  stage(seg: Segment, seq: number, ts: number, priority: number, payload: Uint8Array, count: number): number {
     const size = FRAME_HEADER_BYTES + payload.byteLength;
     let part = this.parts[this.parts.length - 1];
     if (!part || part.frozen || part.seg !== seg) {
-      const cap = Math.max(size, Math.min(this.cfg.groupCommitBytes, 64 * 1024));
-      part = new StagedPart(seg, seg.stagedEnd, this.cfg.clock.now(), cap);
+      part = new StagedPart(seg, seg.stagedEnd, this.cfg.clock.now(), this.pool, this.lastGroupBytes);
       part.firstSeq = seq;
       this.parts.push(part);
     }
-    part.reserve(size);
     const offset = part.fileOffset + part.len;
-    part.len = writeFrame(part.buf, part.len, seq, ts, priority, payload, count);
+    part.add(seq, ts, priority, payload, count);
     part.lastSeq = seq + count - 1;
     seg.stagedEnd += size;
     this.pendingBytes += size;
@@ -150,9 +175,9 @@ export class Committer {
       const seg = part.seg;
       try {
         if (!seg.file) seg.file = await this.cfg.fs.open(seg.path, seg.created ? 'r+' : 'w');
-        const data = part.buf.subarray(0, part.len);
-        if (seg.created) await seg.file.writev([data], part.fileOffset);
-        else await seg.file.writev([encodeSegmentHeader(seg.base), data], 0);
+        const chunks = part.chunks();
+        if (seg.created) await seg.file.writev(chunks, part.fileOffset);
+        else await seg.file.writev([encodeSegmentHeader(seg.base), ...chunks], 0);
         await seg.file.sync();
         if (!seg.created) {
           await this.cfg.fs.syncDir(this.dir);
@@ -167,6 +192,7 @@ export class Committer {
       }
       this.parts.shift();
       this.pendingBytes -= part.len;
+      this.lastGroupBytes = part.len;
       seg.durableEnd = part.fileOffset + part.len;
       if (this.faulted !== undefined) {
         this.faulted = undefined;

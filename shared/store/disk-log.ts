@@ -6,6 +6,7 @@
  */
 import { join } from 'node:path';
 import { describeError, IoError, type SluiceError } from '../errors.ts';
+import { BlockPool, BLOCK_BYTES } from './block-pool.ts';
 import { Committer, type StagedPart } from './committer.ts';
 import { writeCursor } from './cursor-file.ts';
 import { readRecords } from './disk-reader.ts';
@@ -50,7 +51,9 @@ export class DiskLogImpl implements DiskLog {
     readonly recovery: RecoveryReport,
   ) {
     this.durable = nextSeq - 1;
-    this.cache = new TailCache(cfg.tailCacheBytes);
+    // Blocks the cache holds come back for new groups; a few spare ones cover the groups in flight.
+    const pool = new BlockPool(Math.ceil(cfg.tailCacheBytes / BLOCK_BYTES) + 4);
+    this.cache = new TailCache(cfg.tailCacheBytes, pool);
     this.counters.corruptRecords = recovery.corruptRecords;
     this.counters.truncatedBytes = recovery.truncatedBytes;
     this.counters.warnings = recovery.warnings.length;
@@ -59,7 +62,7 @@ export class DiskLogImpl implements DiskLog {
       durable: (part) => this.onDurable(part),
       fault: (err) => this.onFault(err),
       recovered: () => this.counters.emit({ type: 'recovered' }),
-    });
+    }, pool);
     this.scheduleAge();
   }
 
@@ -258,7 +261,7 @@ export class DiskLogImpl implements DiskLog {
 
   private onDurable(part: StagedPart): void {
     this.durable = part.lastSeq;
-    this.cache.add({ seg: part.seg, firstSeq: part.firstSeq, lastSeq: part.lastSeq, frames: part.buf.subarray(0, part.len) });
+    this.cache.add({ seg: part.seg, firstSeq: part.firstSeq, lastSeq: part.lastSeq, records: part.records, blocks: part.blocks, bytes: part.blocks.reduce((n, b) => n + b.byteLength, 0) });
     this.waiters.release(part.lastSeq);
     this.counters.emit({ type: 'durable', seq: part.lastSeq });
     this.wakeWritable();
@@ -272,6 +275,9 @@ export class DiskLogImpl implements DiskLog {
     const oldest = this.index.segments.find((s) => s.sealed && s.totalRecords > 0 && s.lastSeq >= this.index.head);
     if (!oldest || oldest.lastSeq > this.durable) return;
     this.evictOldest('size', () => this.index.head <= oldest.lastSeq);
+    // The room is needed by the write retried next: delete now, ahead of it on the commit queue
+    // (safe before the cursor is durable, see persistCursor).
+    if (this.index.hasTrimmedSegments()) void this.io.run(() => this.deleteTrimmed());
   }
 
   private reportFault(code: string, err: unknown): void {

@@ -8,7 +8,7 @@ import type { FileLayer } from './file-layer.ts';
 import { FRAME_HEADER_BYTES, frameCount, framePriority, frameSeq, frameTs, parseFrame, resync } from './frame.ts';
 import type { ReadHandles } from './read-handles.ts';
 import type { LogRecord } from './types.ts';
-import { MAX_SCAN_PAYLOAD, type Segment } from './segment.ts';
+import { MAX_SCAN_PAYLOAD, type Chunk, type Segment } from './segment.ts';
 import type { SegmentIndex } from './segment-index.ts';
 import type { TailCache } from './tail-cache.ts';
 
@@ -45,18 +45,30 @@ class Collector {
   take(buf: Buffer, at: number, len: number): boolean {
     const seq = frameSeq(buf, at);
     const count = frameCount(buf, at);
+    if (!this.wants(seq, count, len - FRAME_HEADER_BYTES)) return !this.stopped;
+    const payload = new Uint8Array(buf.buffer, buf.byteOffset + at + FRAME_HEADER_BYTES, len - FRAME_HEADER_BYTES);
+    return this.add({ seq, count, ts: frameTs(buf, at), priority: framePriority(buf, at), payload });
+  }
+
+  /** Takes a copy of a record from the tail cache (its block is reused later), as `take` does a frame. */
+  takeRecord(r: LogRecord): boolean {
+    if (!this.wants(r.seq, r.count, r.payload.byteLength)) return !this.stopped;
+    return this.add({ seq: r.seq, count: r.count, ts: r.ts, priority: r.priority, payload: r.payload.slice() });
+  }
+
+  /** Whether a record is wanted; sets `stopped` when a limit leaves it out. */
+  private wants(seq: number, count: number, n: number): boolean {
     const last = seq + count - 1;
-    if (last < this.next) return true;
-    const n = len - FRAME_HEADER_BYTES;
-    if (last > this.limitSeq || (this.out.length > 0 && (this.bytes + n > this.maxBytes || this.seqs + count > this.maxRecords))) {
-      this.stopped = true;
-      return false;
-    }
-    const payload = new Uint8Array(buf.buffer, buf.byteOffset + at + FRAME_HEADER_BYTES, n);
-    this.out.push({ seq, count, ts: frameTs(buf, at), priority: framePriority(buf, at), payload });
-    this.bytes += n;
-    this.seqs += count;
-    this.next = last + 1;
+    if (last < this.next) return false;
+    if (last > this.limitSeq || (this.out.length > 0 && (this.bytes + n > this.maxBytes || this.seqs + count > this.maxRecords))) this.stopped = true;
+    return !this.stopped;
+  }
+
+  private add(r: LogRecord): boolean {
+    this.out.push(r);
+    this.bytes += r.payload.byteLength;
+    this.seqs += r.count;
+    this.next = r.seq + r.count;
     return this.seqs < this.maxRecords && this.bytes < this.maxBytes;
   }
 }
@@ -69,12 +81,7 @@ export async function readRecords(ctx: ReadContext, fromSeq: number, maxRecords:
     const before = c.next;
     const group = ctx.cache.find(c.next);
     if (group) {
-      const f = group.frames;
-      for (let at = 0; at < f.byteLength; ) {
-        const len = FRAME_HEADER_BYTES + f.readUInt32LE(at);
-        if (!c.take(f, at, len)) break;
-        at += len;
-      }
+      for (const r of group.records) if (!c.takeRecord(r)) break;
       if (c.next <= group.lastSeq && !c.full) c.next = group.lastSeq + 1;
     } else {
       const seg = ctx.index.segmentFor(c.next);
@@ -97,10 +104,17 @@ async function readFromSegment(ctx: ReadContext, seg: Segment, c: Collector): Pr
   }
   if (c.next < chunk.seq) c.next = chunk.seq;
   const start = chunk.offset;
-  const avg = seg.totalRecords > 0 ? seg.totalBytes / seg.totalRecords : 1024;
-  const want = Math.min((c.maxRecords - c.seqs) * avg * 1.1, c.maxBytes - c.bytes + avg * 2) + chunk.bytes;
+  // Read the chunks the limits need, no more: a block is garbage once its records are sent.
+  let want = 0;
+  let seqs = 0;
+  for (let k = seg.chunkAt(c.next); k < seg.chunks.length; k++) {
+    const ck = seg.chunks[k] as Chunk;
+    want = ck.offset + ck.bytes - start;
+    seqs += ck.count;
+    if (seqs >= c.maxRecords - c.seqs || want >= c.maxBytes - c.bytes) break;
+  }
   const generation = seg.generation;
-  let end = Math.min(seg.durableEnd, start + Math.max(64 * 1024, Math.min(want, 16 * 1024 * 1024)));
+  let end = Math.min(seg.durableEnd, start + Math.max(4096, Math.min(want, 16 * 1024 * 1024)));
   for (;;) {
     const buf = await readBlock(ctx, seg, start, end);
     if (!buf || seg.generation !== generation) return;

@@ -112,7 +112,7 @@ class MemoryLog implements OutboxLog {
     return undefined;
   }
 
-  /** Stores one record covering `count` seqs; returns its last seq. */
+  /** Stores one record covering `count` seqs (a copy of its payload); returns its last seq. */
   private put(payload: Uint8Array, opts: AppendOptions | undefined, count: number): number {
     const seq = this.nextSeq;
     this.nextSeq += count;

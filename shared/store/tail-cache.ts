@@ -1,15 +1,21 @@
 /**
  * Recently committed write groups, kept in memory so a sender reading just behind the writer
- * never touches the disk. Bounded in bytes; entries are whole groups of frames.
+ * never touches the disk. Bounded in bytes of the blocks held; entries are whole groups of
+ * records, whose blocks go back to the pool when the cache lets them go (readers copy out).
  */
+import type { BlockPool } from './block-pool.ts';
 import type { Segment } from './segment.ts';
+import type { LogRecord } from './types.ts';
 
 export interface CachedGroup {
   readonly seg: Segment;
   readonly firstSeq: number;
   readonly lastSeq: number;
-  /** Consecutive frames, as written. */
-  readonly frames: Buffer;
+  /** The group's records in seq order, as staged: payloads are views into `blocks`. */
+  readonly records: readonly LogRecord[];
+  readonly blocks: readonly Buffer[];
+  /** Bytes of the blocks, what the bound counts. */
+  readonly bytes: number;
 }
 
 /** The bounded list of recently committed groups, oldest first. */
@@ -17,17 +23,25 @@ export class TailCache {
   private groups: CachedGroup[] = [];
   private bytes = 0;
 
-  constructor(private readonly maxBytes: number) {}
+  constructor(
+    private readonly maxBytes: number,
+    private readonly pool: BlockPool,
+  ) {}
 
   add(group: CachedGroup): void {
-    if (this.maxBytes <= 0 || group.frames.byteLength > this.maxBytes) {
+    if (this.maxBytes <= 0 || group.bytes > this.maxBytes) {
       this.clear();
+      this.pool.give(group.blocks);
       return;
     }
     this.groups.push(group);
-    this.bytes += group.frames.byteLength;
+    this.bytes += group.bytes;
     let drop = 0;
-    while (this.bytes > this.maxBytes) this.bytes -= (this.groups[drop++] as CachedGroup).frames.byteLength;
+    while (this.bytes > this.maxBytes) {
+      const gone = this.groups[drop++] as CachedGroup;
+      this.bytes -= gone.bytes;
+      this.pool.give(gone.blocks);
+    }
     if (drop > 0) this.groups = this.groups.slice(drop);
   }
 
@@ -52,11 +66,13 @@ export class TailCache {
   dropSegment(seg: Segment): void {
     const keep = this.groups.filter((x) => x.seg !== seg);
     if (keep.length === this.groups.length) return;
+    for (const x of this.groups) if (x.seg === seg) this.pool.give(x.blocks);
     this.groups = keep;
-    this.bytes = keep.reduce((n, x) => n + x.frames.byteLength, 0);
+    this.bytes = keep.reduce((n, x) => n + x.bytes, 0);
   }
 
   clear(): void {
+    for (const x of this.groups) this.pool.give(x.blocks);
     this.groups = [];
     this.bytes = 0;
   }
