@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { systemClock, type Clock } from '../clock.ts';
 import type { Collector } from '../ops/index.ts';
-import type { OutboxLog, Span } from '../store/index.ts';
+import type { LogRecord, OutboxLog, Span } from '../store/index.ts';
 import { channelAckTopic, channelDataTopic, decodeFrame, encodeDataFrame, type EncodedDataFrame } from '../wire/index.ts';
 import { keepNoDelay } from './no-delay.ts';
 import { encodeSpan, readSpan, type PendingEvent, type SourcePosition } from './outbox-record.ts';
@@ -236,43 +236,55 @@ export class ChannelSender implements Collector {
       }
       const allowed = this.allowance();
       if (allowed === 0) return;
-      const read = await this.log.read(this.nextSeq, allowed, this.maxBytes);
-      if (read.length === 0) return;
-      // An ack may have moved on while the read ran: what is acked is not sent again (a span
-      // the ack reached into goes again whole: the receiver drops the seqs it has).
-      const records = read.filter((r) => r.seq + r.count - 1 > this.acked);
-      if (this.nextSeq <= this.acked) this.nextSeq = this.acked + 1;
-      if (records.length === 0) continue;
-      // One frame per contiguous run; a jump in seqs is records the outbox dropped by policy.
-      const first = records[0]!.seq;
-      const dropped = first > this.nextSeq ? first - this.nextSeq : 0;
-      // Evicted after being sent, they were delivered (or will be re-asked for): count only the rest.
-      if (dropped > 0) this.stats_.droppedUnsent += Math.max(0, first - Math.max(this.nextSeq, this.highestSent + 1));
-      // The stored CBOR items go into the frame as they are (issue 3): only the position a
-      // span ending a source batch carries is decoded here.
-      const items: Uint8Array[] = [];
-      let last = first - 1;
-      for (const r of records) {
-        if (r.seq !== last + 1) break;
-        const span = readSpan(r);
-        items.push(span.items);
-        last = r.seq + r.count - 1;
-        if (span.position && this.opts.positions) this.opts.positions.note(last, span.position.source, span.position.record);
-      }
-      const count = last - first + 1;
-      const frame: EncodedDataFrame = {
-        type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: first, lastSeq: last,
-        watermark: this.marks.at(last), items, itemCount: count, ...(dropped > 0 ? { dropped } : {}), baseSeq: Math.min(this.acked, first - dropped - 1),
-      };
-      if (first <= this.stats_.ackedSeq || first < this.highestSent) this.stats_.eventsResent += count;
-      this.bucket.spend(count);
-      this.publish(frame);
-      this.inflight.push(last);
-      this.nextSeq = last + 1;
+      // The frame is built while the read lends the records: no copy of them out of the log.
+      const frame = await this.log.readWith(this.nextSeq, allowed, this.maxBytes, (read) => this.frameOf(read));
+      if (frame === undefined) return;
+      if (frame === null) continue;
+      this.bucket.spend(frame.count);
+      this.send(frame.bytes, frame.watermark);
+      this.inflight.push(frame.last);
+      this.nextSeq = frame.last + 1;
       this.stats_.framesSent++;
-      this.stats_.eventsSent += count;
-      if (last > this.highestSent) this.highestSent = last;
+      this.stats_.eventsSent += frame.count;
+      if (frame.last > this.highestSent) this.highestSent = frame.last;
     }
+  }
+
+  /**
+   * The next data frame, encoded, from records read at `nextSeq`: undefined when there were
+   * none, null when all were acked meanwhile.
+   */
+  private frameOf(read: readonly LogRecord[]): { bytes: Uint8Array; last: number; count: number; watermark: number } | null | undefined {
+    if (read.length === 0) return undefined;
+    // An ack may have moved on while the read ran: what is acked is not sent again (a span
+    // the ack reached into goes again whole: the receiver drops the seqs it has).
+    const records = read.filter((r) => r.seq + r.count - 1 > this.acked);
+    if (this.nextSeq <= this.acked) this.nextSeq = this.acked + 1;
+    if (records.length === 0) return null;
+    // One frame per contiguous run; a jump in seqs is records the outbox dropped by policy.
+    const first = records[0]!.seq;
+    const dropped = first > this.nextSeq ? first - this.nextSeq : 0;
+    // Evicted after being sent, they were delivered (or will be re-asked for): count only the rest.
+    if (dropped > 0) this.stats_.droppedUnsent += Math.max(0, first - Math.max(this.nextSeq, this.highestSent + 1));
+    // The stored CBOR items go into the frame as they are (issue 3): only the position a
+    // span ending a source batch carries is decoded here.
+    const items: Uint8Array[] = [];
+    let last = first - 1;
+    for (const r of records) {
+      if (r.seq !== last + 1) break;
+      const span = readSpan(r);
+      items.push(span.items);
+      last = r.seq + r.count - 1;
+      if (span.position && this.opts.positions) this.opts.positions.note(last, span.position.source, span.position.record);
+    }
+    const count = last - first + 1;
+    const watermark = this.marks.at(last);
+    const frame: EncodedDataFrame = {
+      type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: first, lastSeq: last,
+      watermark, items, itemCount: count, ...(dropped > 0 ? { dropped } : {}), baseSeq: Math.min(this.acked, first - dropped - 1),
+    };
+    if (first <= this.stats_.ackedSeq || first < this.highestSent) this.stats_.eventsResent += count;
+    return { bytes: encodeDataFrame(frame), last, count, watermark };
   }
 
   /** Events the rate cap lets out now; when none, a timer wakes the send loop when some are. */
@@ -289,10 +301,13 @@ export class ChannelSender implements Collector {
   }
 
   private publish(frame: EncodedDataFrame): void {
+    this.send(encodeDataFrame(frame), frame.watermark);
+  }
+
+  private send(bytes: Uint8Array, watermark: number): void {
     this.lastSent = this.clock.now();
-    if (frame.watermark > this.sentWatermark) this.sentWatermark = frame.watermark;
+    if (watermark > this.sentWatermark) this.sentWatermark = watermark;
     // QoS 1: the broker's PUBACK only ends the retransmission; trimming waits for the receiver.
-    const bytes = encodeDataFrame(frame);
     this.client.publish(this.dataTopic, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { qos: 1 }, () => {});
   }
 

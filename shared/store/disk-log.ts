@@ -189,7 +189,15 @@ export class DiskLogImpl implements DiskLog {
   }
 
   read(fromSeq: number, maxRecords: number, maxBytes = Infinity): Promise<LogRecord[]> {
-    if (this.closed || maxRecords <= 0) return Promise.resolve([]);
+    return this.readRecords(fromSeq, maxRecords, maxBytes, false, (records) => records);
+  }
+
+  readWith<T>(fromSeq: number, maxRecords: number, maxBytes: number, use: (records: readonly LogRecord[]) => T): Promise<T> {
+    return this.readRecords(fromSeq, maxRecords, maxBytes, true, use);
+  }
+
+  private readRecords<T>(fromSeq: number, maxRecords: number, maxBytes: number, lend: boolean, use: (records: LogRecord[]) => T): Promise<T> {
+    if (this.closed || maxRecords <= 0) return Promise.resolve(use([]));
     this.enforceAge();
     return readRecords(
       {
@@ -206,6 +214,8 @@ export class DiskLogImpl implements DiskLog {
       fromSeq,
       maxRecords,
       maxBytes,
+      lend,
+      use,
     );
   }
 

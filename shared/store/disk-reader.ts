@@ -32,10 +32,14 @@ class Collector {
     readonly limitSeq: number,
     readonly maxRecords: number,
     readonly maxBytes: number,
+    /** Take cache records as views (valid until the cache reuses their block), not copies. */
+    private readonly lend: boolean,
   ) {}
 
   /** Set once a record was left out for a limit: nothing after it may be taken. */
   private stopped = false;
+  /** Indexes in `out` of cache records lent as they are (`lend`), not copied yet. */
+  private lent: number[] = [];
 
   get full(): boolean {
     return this.stopped || this.seqs >= this.maxRecords || this.bytes >= this.maxBytes || this.next > this.limitSeq;
@@ -50,10 +54,21 @@ class Collector {
     return this.add({ seq, count, ts: frameTs(buf, at), priority: framePriority(buf, at), payload });
   }
 
-  /** Takes a copy of a record from the tail cache (its block is reused later), as `take` does a frame. */
+  /**
+   * Takes a record from the tail cache, as `take` does a frame: a copy (its block is reused
+   * later), or the record itself when lending.
+   */
   takeRecord(r: LogRecord): boolean {
     if (!this.wants(r.seq, r.count, r.payload.byteLength)) return !this.stopped;
-    return this.add({ seq: r.seq, count: r.count, ts: r.ts, priority: r.priority, payload: r.payload.slice() });
+    if (!this.lend) return this.add(copyOf(r));
+    this.lent.push(this.out.length);
+    return this.add(r);
+  }
+
+  /** Copies the records lent so far: before an await, after which the cache may reuse their blocks. */
+  detach(): void {
+    for (const i of this.lent) this.out[i] = copyOf(this.out[i] as LogRecord);
+    this.lent = [];
   }
 
   /** Whether a record is wanted; sets `stopped` when a limit leaves it out. */
@@ -73,9 +88,15 @@ class Collector {
   }
 }
 
-/** Reads up to `maxRecords` / `maxBytes` of durable records from `fromSeq` (see `OutboxLog.read`). */
-export async function readRecords(ctx: ReadContext, fromSeq: number, maxRecords: number, maxBytes: number): Promise<LogRecord[]> {
-  const c = new Collector(Math.max(fromSeq, ctx.index.head), ctx.durableSeq, maxRecords, maxBytes);
+const copyOf = (r: LogRecord): LogRecord => ({ seq: r.seq, count: r.count, ts: r.ts, priority: r.priority, payload: r.payload.slice() });
+
+/**
+ * Reads up to `maxRecords` / `maxBytes` of durable records from `fromSeq` (see `OutboxLog.read`)
+ * and hands them to `use`, synchronously; with `lend`, records from the tail cache are lent to
+ * it (see `OutboxLog.readWith`) instead of copied.
+ */
+export async function readRecords<T>(ctx: ReadContext, fromSeq: number, maxRecords: number, maxBytes: number, lend: boolean, use: (records: LogRecord[]) => T): Promise<T> {
+  const c = new Collector(Math.max(fromSeq, ctx.index.head), ctx.durableSeq, maxRecords, maxBytes, lend);
   let stalls = 0;
   while (!c.full) {
     const before = c.next;
@@ -86,6 +107,7 @@ export async function readRecords(ctx: ReadContext, fromSeq: number, maxRecords:
     } else {
       const seg = ctx.index.segmentFor(c.next);
       if (!seg || seg.chunks.length === 0) break;
+      c.detach();
       await readFromSegment(ctx, seg, c);
     }
     if (c.next === before && !c.full) {
@@ -93,7 +115,7 @@ export async function readRecords(ctx: ReadContext, fromSeq: number, maxRecords:
       if (++stalls > 3) break;
     } else stalls = 0;
   }
-  return c.out;
+  return use(c.out);
 }
 
 async function readFromSegment(ctx: ReadContext, seg: Segment, c: Collector): Promise<void> {

@@ -222,6 +222,10 @@ class MemoryLog implements OutboxLog {
     return Promise.resolve(out);
   }
 
+  readWith<T>(fromSeq: number, maxRecords: number, maxBytes: number, use: (records: readonly LogRecord[]) => T): Promise<T> {
+    return this.read(fromSeq, maxRecords, maxBytes).then(use);
+  }
+
   ack(uptoSeq: number): Promise<void> {
     const upto = Math.min(uptoSeq, this.nextSeq - 1);
     if (upto <= this.acked) return Promise.resolve();

@@ -105,6 +105,12 @@ export interface OutboxLog {
    * at least one record if any.
    */
   read(fromSeq: number, maxRecords: number, maxBytes?: number): Promise<LogRecord[]>;
+  /**
+   * As `read`, but hands the records to `use` (called once, synchronously when they are all
+   * there) with their payloads lent: views into the log's cache, valid only while `use` runs,
+   * so nothing is copied out. Resolves with what `use` returns.
+   */
+  readWith<T>(fromSeq: number, maxRecords: number, maxBytes: number, use: (records: readonly LogRecord[]) => T): Promise<T>;
   /** Trims every record <= uptoSeq; resolves when the cursor is persisted. */
   ack(uptoSeq: number): Promise<void>;
   /** Resolves once `seq` is durable (or the log closed). */

@@ -73,6 +73,21 @@ export function describeLogContract(name: string, make: LogFactory): void {
       expect(await l.read(1, 100, 10)).toHaveLength(1);
     });
 
+    it('readWith hands the same records as read to its callback, once, and resolves with its result', async () => {
+      const l = await log();
+      await l.appendBatch([text('one'), text('two')], { ts: 1000 });
+      await l.appendSpans([{ payload: text('three'), count: 3 }], { ts: 2000 });
+      let calls = 0;
+      const got = await l.readWith(2, 10, Infinity, (records) => {
+        calls++;
+        return records.map((r) => [r.seq, r.count, decode(r.payload), r.ts]);
+      });
+      expect(calls).toBe(1);
+      expect(got).toEqual([[2, 1, 'two', 1000], [3, 3, 'three', 2000]]);
+      expect(got).toEqual((await l.read(2, 10)).map((r) => [r.seq, r.count, decode(r.payload), r.ts]));
+      expect(await l.readWith(6, 10, Infinity, (records) => records.length)).toBe(0);
+    });
+
     it('copies payloads, so the caller may reuse its buffer', async () => {
       const l = await log();
       const buf = text('keep');
