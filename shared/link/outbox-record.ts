@@ -1,6 +1,6 @@
 /**
  * What a channel sender stores in its outbox: one span record per batch of events (see
- * `OutboxLog.appendSpan`), its payload the events' CBOR items back to back, as a data frame
+ * `OutboxLog.appendSpans`), its payload the events' CBOR items back to back, as a data frame
  * carries them, so a frame is made of stored bytes without decoding any event.
  *
  * Payload layout: `items`, or, for the batch that ends a source batch, `0x00 | len u16 LE |
@@ -9,7 +9,7 @@
  * `[ts, key, value, source, record]` is the layout of outboxes written before spans, read still.
  */
 import { Encoder } from 'cbor-x';
-import type { LogRecord } from '../store/index.ts';
+import type { LogRecord, Span } from '../store/index.ts';
 import { cborArrayHeadBytes } from '../wire/index.ts';
 
 const cbor = new Encoder({ useRecords: false });
@@ -57,4 +57,35 @@ export function readSpan(r: LogRecord): { readonly items: Uint8Array; readonly p
     if (typeof rec[3] === 'string' && typeof rec[4] === 'number') return { items: p, position: { source: rec[3], record: rec[4] } };
   }
   return { items: p, position: undefined };
+}
+
+/** Where a source batch ends among pending events: after `at` of them, input reached `position`. */
+export interface Cut {
+  readonly at: number;
+  readonly position: SourcePosition;
+}
+
+/**
+ * Cuts the events of one tick into spans: one per source batch (its position on the last),
+ * each of at most `maxEvents` events and `maxSpanBytes` bytes (halved until it fits, one event
+ * alone whatever its size).
+ */
+export function toSpans(events: PendingEvent[], cuts: readonly Cut[], maxEvents: number, maxSpanBytes: number): Span[] {
+  const spans: Span[] = [];
+  const add = (from: number, to: number, position: SourcePosition | undefined): void => {
+    const payload = encodeSpan(from === 0 && to === events.length ? events : events.slice(from, to), position);
+    if (payload.byteLength > maxSpanBytes && to - from > 1) {
+      const mid = (from + to) >>> 1;
+      add(from, mid, undefined);
+      add(mid, to, position);
+    } else spans.push({ payload, count: to - from });
+  };
+  let from = 0;
+  for (const cut of [...cuts, { at: events.length, position: undefined }]) {
+    for (; from < cut.at; from = Math.min(cut.at, from + maxEvents)) {
+      const to = Math.min(cut.at, from + maxEvents);
+      add(from, to, to === cut.at ? cut.position : undefined);
+    }
+  }
+  return spans;
 }

@@ -4,7 +4,7 @@ import type { Collector } from '../ops/index.ts';
 import type { LogRecord, OutboxLog, Span } from '../store/index.ts';
 import { channelAckTopic, channelDataTopic, decodeFrame, encodeDataFrame, type EncodedDataFrame } from '../wire/index.ts';
 import { keepNoDelay } from './no-delay.ts';
-import { encodeSpan, readSpan, type PendingEvent, type SourcePosition } from './outbox-record.ts';
+import { readSpan, toSpans, type Cut, type PendingEvent } from './outbox-record.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { WatermarkMarks } from './watermark-marks.ts';
 import type { ChannelSenderOptions, ChannelSenderStats } from './sender-options.ts';
@@ -47,7 +47,7 @@ export class ChannelSender implements Collector {
   private rateTimer: unknown;
   private pending: PendingEvent[] = [];
   /** Where source batches end in `pending`: after `at` events, input reached `position`. */
-  private cuts: { at: number; position: SourcePosition }[] = [];
+  private cuts: Cut[] = [];
   private flushScheduled = false;
   /** Resolves with the last seq appended so far, in append order. */
   private appended: Promise<number> = Promise.resolve(0);
@@ -151,7 +151,9 @@ export class ChannelSender implements Collector {
 
   private flushPending(): void {
     this.flushScheduled = false;
-    const batch = this.pending.length > 0 ? this.toSpans(this.pending, this.cuts) : [];
+    // A span always fits one frame: within its byte bound less the header, and the outbox's record bound.
+    const maxSpanBytes = Math.max(1, Math.min(this.maxBytes - FRAME_HEADER_ROOM, this.log.maxRecordBytes));
+    const batch = this.pending.length > 0 ? toSpans(this.pending, this.cuts, this.maxEvents, maxSpanBytes) : [];
     const wm = this.pendingWm;
     this.pending = [];
     this.cuts = [];
@@ -167,32 +169,6 @@ export class ChannelSender implements Collector {
       this.kick();
       return upTo;
     });
-  }
-
-  /**
-   * Cuts the events of one tick into spans: one per source batch (its position on the last),
-   * each of at most `maxEvents` events and within a frame's byte bound and the outbox's record
-   * bound, so one span always fits one frame.
-   */
-  private toSpans(events: PendingEvent[], cuts: readonly { at: number; position: SourcePosition }[]): Span[] {
-    const spans: Span[] = [];
-    const maxSpanBytes = Math.max(1, Math.min(this.maxBytes - FRAME_HEADER_ROOM, this.log.maxRecordBytes));
-    const add = (from: number, to: number, position: SourcePosition | undefined): void => {
-      const payload = encodeSpan(from === 0 && to === events.length ? events : events.slice(from, to), position);
-      if (payload.byteLength > maxSpanBytes && to - from > 1) {
-        const mid = (from + to) >>> 1;
-        add(from, mid, undefined);
-        add(mid, to, position);
-      } else spans.push({ payload, count: to - from });
-    };
-    let from = 0;
-    for (const cut of [...cuts, { at: events.length, position: undefined }]) {
-      for (; from < cut.at; from = Math.min(cut.at, from + this.maxEvents)) {
-        const to = Math.min(cut.at, from + this.maxEvents);
-        add(from, to, to === cut.at ? cut.position : undefined);
-      }
-    }
-    return spans;
   }
 
   /** Appends a batch of spans, waiting out a full outbox (reject policy) instead of losing events. */

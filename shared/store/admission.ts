@@ -52,7 +52,7 @@ export function measureSpans(spans: readonly Span[], maxSpan: number, where: str
   let seqs = 0;
   for (const { payload, count } of spans) {
     const n = payload.byteLength;
-    if (!Number.isSafeInteger(count) || count < 1 || count > maxSpan || count > n) {
+    if (!Number.isSafeInteger(count) || count < 1 || count > maxSpan || count > Math.max(1, n)) {
       return new ConfigError('STORE_BAD_SPAN', `a span of ${String(count)} seqs in a ${n}-byte payload cannot be stored`, {
         where: `append to ${where}`,
         fix: `pass a whole count from 1 to ${maxSpan}, at most one seq per payload byte`,
@@ -63,15 +63,4 @@ export function measureSpans(spans: readonly Span[], maxSpan: number, where: str
     seqs += count;
   }
   return { bytes, largest, seqs };
-}
-
-/** What admission needs to know of a batch: its framed bytes and its largest payload. */
-export function measureBatch(payloads: readonly Uint8Array[]): { bytes: number; largest: number } {
-  let bytes = 0;
-  let largest = 0;
-  for (const p of payloads) {
-    bytes += p.byteLength + FRAME_HEADER_BYTES;
-    if (p.byteLength > largest) largest = p.byteLength;
-  }
-  return { bytes, largest };
 }

@@ -21,7 +21,7 @@ import { SeqWaiters } from './seq-waiters.ts';
 import { ReadHandles } from './read-handles.ts';
 import { TailCache } from './tail-cache.ts';
 import type { AppendOptions, DiskLog, EvictReason, LogListener, LogRecord, LogStats, RecoveryReport, SeqRange, Span } from './types.ts';
-import { checkAppend, closedError, fullError, measureBatch, measureSpans, tooBigError } from './admission.ts';
+import { checkAppend, closedError, fullError, measureSpans, tooBigError } from './admission.ts';
 
 /** The disk log; `openDiskLog` (open-disk-log.ts) recovers the directory and builds one. */
 export class DiskLogImpl implements DiskLog {
@@ -86,14 +86,7 @@ export class DiskLogImpl implements DiskLog {
   }
 
   appendBatch(payloads: readonly Uint8Array[], opts?: AppendOptions): Promise<SeqRange> {
-    const { bytes, largest } = measureBatch(payloads);
-    const first = this.nextSeq;
-    if (payloads.length === 0) return Promise.resolve({ first, last: first - 1 });
-    const err = this.admit(bytes, largest, opts);
-    if (err) return Promise.reject(err);
-    let last = first;
-    for (const p of payloads) last = this.put(p, opts, 1);
-    return this.waiters.wait(last).then(() => ({ first, last }));
+    return this.appendSpans(payloads.map((payload) => ({ payload, count: 1 })), opts);
   }
 
   appendSpans(spans: readonly Span[], opts?: AppendOptions): Promise<SeqRange> {
@@ -107,7 +100,6 @@ export class DiskLogImpl implements DiskLog {
     for (const sp of spans) last = this.put(sp.payload, opts, sp.count);
     return this.waiters.wait(last).then(() => ({ first, last }));
   }
-
 
   private admit(frameBytes: number, largest: number, opts: AppendOptions | undefined): SluiceError | undefined {
     if (this.closed) return closedError(this.dir);

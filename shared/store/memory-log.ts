@@ -3,7 +3,7 @@
  * Nothing survives a restart; appends are "durable" as soon as they are stored. Payloads are
  * copied, so callers may reuse their buffers.
  */
-import { checkAppend, closedError, fullError, measureBatch, measureSpans, tooBigError } from './admission.ts';
+import { checkAppend, closedError, fullError, measureSpans, tooBigError } from './admission.ts';
 import { FRAME_HEADER_BYTES, MAX_SPAN } from './frame.ts';
 import { LogCounters, WritableWaiters } from './log-counters.ts';
 import { parseLogOptions, type LogConfig, type LogOptions } from './options.ts';
@@ -64,14 +64,7 @@ class MemoryLog implements OutboxLog {
   }
 
   appendBatch(payloads: readonly Uint8Array[], opts?: AppendOptions): Promise<SeqRange> {
-    const { bytes, largest } = measureBatch(payloads);
-    const first = this.nextSeq;
-    if (payloads.length === 0) return Promise.resolve({ first, last: first - 1 });
-    const err = this.admit(bytes, largest, opts);
-    if (err) return Promise.reject(err);
-    let last = first;
-    for (const p of payloads) last = this.put(p, opts, 1);
-    return Promise.resolve({ first, last });
+    return this.appendSpans(payloads.map((payload) => ({ payload, count: 1 })), opts);
   }
 
   appendSpans(spans: readonly Span[], opts?: AppendOptions): Promise<SeqRange> {
@@ -85,7 +78,6 @@ class MemoryLog implements OutboxLog {
     for (const sp of spans) last = this.put(sp.payload, opts, sp.count);
     return Promise.resolve({ first, last });
   }
-
 
   private admit(bytes: number, largest: number, opts: AppendOptions | undefined): Error | undefined {
     if (this.closed) return closedError(this.where);
