@@ -1,7 +1,7 @@
 /** The errors an append can meet, shared by both log kinds so callers see one vocabulary. */
 import { ConfigError, IoError, SluiceError } from '../errors.ts';
 import { FRAME_HEADER_BYTES } from './frame.ts';
-import type { AppendOptions, Span } from './types.ts';
+import type { AppendOptions } from './types.ts';
 
 /** Checks per-append options; returns the error to reject with, or undefined. */
 export function checkAppend(opts: AppendOptions | undefined, where: string): SluiceError | undefined {
@@ -45,22 +45,35 @@ export function fullError(why: keyof typeof WHY, where: string): SluiceError {
   return new IoError(code, what, { where, fix, retryable: true });
 }
 
-/** What admission needs to know of spans: framed bytes, largest payload, seqs; or why one cannot be stored. */
-export function measureSpans(spans: readonly Span[], maxSpan: number, where: string): { bytes: number; largest: number; seqs: number } | SluiceError {
+/**
+ * What admission needs to know of `n` records (payload and seqs covered of record i): framed
+ * bytes, largest payload, seqs; or why one cannot be stored.
+ */
+export function measureRecords(
+  n: number,
+  payloadAt: (i: number) => Uint8Array,
+  countAt: (i: number) => number,
+  maxSpan: number,
+  where: string,
+): { bytes: number; largest: number; seqs: number } | SluiceError {
   let bytes = 0;
   let largest = 0;
   let seqs = 0;
-  for (const { payload, count } of spans) {
-    const n = payload.byteLength;
-    if (!Number.isSafeInteger(count) || count < 1 || count > maxSpan || count > Math.max(1, n)) {
-      return new ConfigError('STORE_BAD_SPAN', `a span of ${String(count)} seqs in a ${n}-byte payload cannot be stored`, {
+  for (let i = 0; i < n; i++) {
+    const size = payloadAt(i).byteLength;
+    const count = countAt(i);
+    if (!Number.isSafeInteger(count) || count < 1 || count > maxSpan || count > Math.max(1, size)) {
+      return new ConfigError('STORE_BAD_SPAN', `a span of ${String(count)} seqs in a ${size}-byte payload cannot be stored`, {
         where: `append to ${where}`,
         fix: `pass a whole count from 1 to ${maxSpan}, at most one seq per payload byte`,
       });
     }
-    bytes += n + FRAME_HEADER_BYTES;
-    if (n > largest) largest = n;
+    bytes += size + FRAME_HEADER_BYTES;
+    if (size > largest) largest = size;
     seqs += count;
   }
   return { bytes, largest, seqs };
 }
+
+/** Record i of a batch of one-seq payloads covers one seq. */
+export const ONE_SEQ = (): number => 1;

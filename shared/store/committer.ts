@@ -11,14 +11,11 @@ import type { IoQueue } from './io-queue.ts';
 import type { LogConfig } from './options.ts';
 import { encodeSegmentHeader, FRAME_HEADER_BYTES, writeFrame } from './frame.ts';
 import type { Segment } from './segment.ts';
-import type { LogRecord } from './types.ts';
 
 /** Frames staged for one segment, written as one unit. */
 export class StagedPart {
   /** The blocks holding the frames, in order; the last may have room left. */
   readonly blocks: Buffer[] = [];
-  /** The records staged (payloads are views into the blocks), for the tail cache. */
-  readonly records: LogRecord[] = [];
   /** Bytes used in each block. */
   private readonly used: number[] = [];
   len = 0;
@@ -50,11 +47,9 @@ export class StagedPart {
     const at = this.used[i] as number;
     this.used[i] = writeFrame(block, at, seq, ts, priority, payload, count);
     this.len += size;
-    const view = new Uint8Array(block.buffer, block.byteOffset + at + FRAME_HEADER_BYTES, payload.byteLength);
-    this.records.push({ seq, count, ts, priority, payload: view });
   }
 
-  /** The bytes to write: the used part of each block. */
+  /** The bytes to write, and the tail cache's runs of frames: the used part of each block. */
   chunks(): Buffer[] {
     return this.blocks.map((b, i) => b.subarray(0, this.used[i]));
   }

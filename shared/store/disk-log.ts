@@ -21,7 +21,7 @@ import { SeqWaiters } from './seq-waiters.ts';
 import { ReadHandles } from './read-handles.ts';
 import { TailCache } from './tail-cache.ts';
 import type { AppendOptions, DiskLog, EvictReason, LogListener, LogRecord, LogStats, RecoveryReport, SeqRange, Span } from './types.ts';
-import { checkAppend, closedError, fullError, measureSpans, tooBigError } from './admission.ts';
+import { checkAppend, closedError, fullError, measureRecords, ONE_SEQ, tooBigError } from './admission.ts';
 
 /** The disk log; `openDiskLog` (open-disk-log.ts) recovers the directory and builds one. */
 export class DiskLogImpl implements DiskLog {
@@ -86,18 +86,23 @@ export class DiskLogImpl implements DiskLog {
   }
 
   appendBatch(payloads: readonly Uint8Array[], opts?: AppendOptions): Promise<SeqRange> {
-    return this.appendSpans(payloads.map((payload) => ({ payload, count: 1 })), opts);
+    return this.appendRecords(payloads.length, (i) => payloads[i] as Uint8Array, ONE_SEQ, opts);
   }
 
   appendSpans(spans: readonly Span[], opts?: AppendOptions): Promise<SeqRange> {
-    const m = measureSpans(spans, MAX_SPAN, this.dir);
+    return this.appendRecords(spans.length, (i) => (spans[i] as Span).payload, (i) => (spans[i] as Span).count, opts);
+  }
+
+  /** Stores `n` records all-or-nothing (payload and seqs covered of record i). */
+  private appendRecords(n: number, payloadAt: (i: number) => Uint8Array, countAt: (i: number) => number, opts: AppendOptions | undefined): Promise<SeqRange> {
+    const m = measureRecords(n, payloadAt, countAt, MAX_SPAN, this.dir);
     if (m instanceof Error) return Promise.reject(m);
     const first = this.nextSeq;
-    if (spans.length === 0) return Promise.resolve({ first, last: first - 1 });
+    if (n === 0) return Promise.resolve({ first, last: first - 1 });
     const err = this.admit(m.bytes, m.largest, opts);
     if (err) return Promise.reject(err);
     let last = first;
-    for (const sp of spans) last = this.put(sp.payload, opts, sp.count);
+    for (let i = 0; i < n; i++) last = this.put(payloadAt(i), opts, countAt(i));
     return this.waiters.wait(last).then(() => ({ first, last }));
   }
 
@@ -263,7 +268,7 @@ export class DiskLogImpl implements DiskLog {
 
   private onDurable(part: StagedPart): void {
     this.durable = part.lastSeq;
-    this.cache.add({ seg: part.seg, firstSeq: part.firstSeq, lastSeq: part.lastSeq, records: part.records, blocks: part.blocks, bytes: part.blocks.reduce((n, b) => n + b.byteLength, 0) });
+    this.cache.add({ seg: part.seg, firstSeq: part.firstSeq, lastSeq: part.lastSeq, runs: part.chunks(), blocks: part.blocks, bytes: part.blocks.reduce((n, b) => n + b.byteLength, 0) });
     this.waiters.release(part.lastSeq);
     this.counters.emit({ type: 'durable', seq: part.lastSeq });
     this.wakeWritable();

@@ -45,24 +45,18 @@ class Collector {
     return this.stopped || this.seqs >= this.maxRecords || this.bytes >= this.maxBytes || this.next > this.limitSeq;
   }
 
-  /** Takes the frame at `at` if it holds a wanted seq; false once a limit is reached. */
-  take(buf: Buffer, at: number, len: number): boolean {
+  /**
+   * Takes the frame at `at` if it holds a wanted seq; false once a limit is reached. A frame in
+   * a cached block (`cached`) is copied, as its block is reused later, unless lending.
+   */
+  take(buf: Buffer, at: number, len: number, cached = false): boolean {
     const seq = frameSeq(buf, at);
     const count = frameCount(buf, at);
     if (!this.wants(seq, count, len - FRAME_HEADER_BYTES)) return !this.stopped;
-    const payload = new Uint8Array(buf.buffer, buf.byteOffset + at + FRAME_HEADER_BYTES, len - FRAME_HEADER_BYTES);
+    let payload = new Uint8Array(buf.buffer, buf.byteOffset + at + FRAME_HEADER_BYTES, len - FRAME_HEADER_BYTES);
+    if (cached && !this.lend) payload = payload.slice();
+    else if (cached) this.lent.push(this.out.length);
     return this.add({ seq, count, ts: frameTs(buf, at), priority: framePriority(buf, at), payload });
-  }
-
-  /**
-   * Takes a record from the tail cache, as `take` does a frame: a copy (its block is reused
-   * later), or the record itself when lending.
-   */
-  takeRecord(r: LogRecord): boolean {
-    if (!this.wants(r.seq, r.count, r.payload.byteLength)) return !this.stopped;
-    if (!this.lend) return this.add(copyOf(r));
-    this.lent.push(this.out.length);
-    return this.add(r);
   }
 
   /** Copies the records lent so far: before an await, after which the cache may reuse their blocks. */
@@ -102,7 +96,13 @@ export async function readRecords<T>(ctx: ReadContext, fromSeq: number, maxRecor
     const before = c.next;
     const group = ctx.cache.find(c.next);
     if (group) {
-      for (const r of group.records) if (!c.takeRecord(r)) break;
+      scan: for (const run of group.runs) {
+        for (let at = 0; at < run.byteLength; ) {
+          const len = FRAME_HEADER_BYTES + run.readUInt32LE(at);
+          if (!c.take(run, at, len, true)) break scan;
+          at += len;
+        }
+      }
       if (c.next <= group.lastSeq && !c.full) c.next = group.lastSeq + 1;
     } else {
       const seg = ctx.index.segmentFor(c.next);

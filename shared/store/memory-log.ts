@@ -3,7 +3,7 @@
  * Nothing survives a restart; appends are "durable" as soon as they are stored. Payloads are
  * copied, so callers may reuse their buffers.
  */
-import { checkAppend, closedError, fullError, measureSpans, tooBigError } from './admission.ts';
+import { checkAppend, closedError, fullError, measureRecords, ONE_SEQ, tooBigError } from './admission.ts';
 import { FRAME_HEADER_BYTES, MAX_SPAN } from './frame.ts';
 import { LogCounters, WritableWaiters } from './log-counters.ts';
 import { parseLogOptions, type LogConfig, type LogOptions } from './options.ts';
@@ -64,18 +64,23 @@ class MemoryLog implements OutboxLog {
   }
 
   appendBatch(payloads: readonly Uint8Array[], opts?: AppendOptions): Promise<SeqRange> {
-    return this.appendSpans(payloads.map((payload) => ({ payload, count: 1 })), opts);
+    return this.appendRecords(payloads.length, (i) => payloads[i] as Uint8Array, ONE_SEQ, opts);
   }
 
   appendSpans(spans: readonly Span[], opts?: AppendOptions): Promise<SeqRange> {
-    const m = measureSpans(spans, MAX_SPAN, this.where);
+    return this.appendRecords(spans.length, (i) => (spans[i] as Span).payload, (i) => (spans[i] as Span).count, opts);
+  }
+
+  /** Stores `n` records all-or-nothing (payload and seqs covered of record i). */
+  private appendRecords(n: number, payloadAt: (i: number) => Uint8Array, countAt: (i: number) => number, opts: AppendOptions | undefined): Promise<SeqRange> {
+    const m = measureRecords(n, payloadAt, countAt, MAX_SPAN, this.where);
     if (m instanceof Error) return Promise.reject(m);
     const first = this.nextSeq;
-    if (spans.length === 0) return Promise.resolve({ first, last: first - 1 });
+    if (n === 0) return Promise.resolve({ first, last: first - 1 });
     const err = this.admit(m.bytes, m.largest, opts);
     if (err) return Promise.reject(err);
     let last = first;
-    for (const sp of spans) last = this.put(sp.payload, opts, sp.count);
+    for (let i = 0; i < n; i++) last = this.put(payloadAt(i), opts, countAt(i));
     return Promise.resolve({ first, last });
   }
 

@@ -1,18 +1,17 @@
 /**
  * Recently committed write groups, kept in memory so a sender reading just behind the writer
  * never touches the disk. Bounded in bytes of the blocks held; entries are whole groups of
- * records, whose blocks go back to the pool when the cache lets them go (readers copy out).
+ * frames, whose blocks go back to the pool when the cache lets them go (readers copy out).
  */
 import type { BlockPool } from './block-pool.ts';
 import type { Segment } from './segment.ts';
-import type { LogRecord } from './types.ts';
 
 export interface CachedGroup {
   readonly seg: Segment;
   readonly firstSeq: number;
   readonly lastSeq: number;
-  /** The group's records in seq order, as staged: payloads are views into `blocks`. */
-  readonly records: readonly LogRecord[];
+  /** The group's frames in seq order, as written: runs of whole frames, views into `blocks`. */
+  readonly runs: readonly Buffer[];
   readonly blocks: readonly Buffer[];
   /** Bytes of the blocks, what the bound counts. */
   readonly bytes: number;
