@@ -10,7 +10,7 @@
  *                                  figures leave out (the JIT is still compiling the path)
  * Times are wall clock (performance.timeOrigin + now), comparable across the two processes.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -61,6 +61,21 @@ const report = (o: Record<string, unknown>): void => { process.stdout.write(`${J
 /** What the RSS held when it peaked: V8's heap (used / reserved) and buffers outside it, in MB. */
 let atPeak = { rss: 0, heapUsed: 0, heapTotal: 0, arrayBuffers: 0 };
 
+/** BENCH_SMAPS=1 (Linux): /proc/self/smaps at the RSS peak, summed by mapping on stderr at the end. */
+let peakSmaps = '';
+
+function smapsSummary(text: string): string {
+  const rss: Record<string, number> = {};
+  let region = '';
+  for (const line of text.split('\n')) {
+    const m = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) { region = (m[1] || '[anonymous]').split('/').pop()!; continue; }
+    const r = /^Rss:\s+(\d+) kB/.exec(line);
+    if (r) rss[region] = (rss[region] ?? 0) + Number(r[1]);
+  }
+  return Object.entries(rss).sort((a, b) => b[1] - a[1]).slice(0, 6).map(([k, v]) => `${k} ${(v / 1024).toFixed(1)} MB`).join(', ');
+}
+
 /** Peak RSS, sampled every 50 ms while `run` runs. */
 async function peakRss<T>(run: () => Promise<T>): Promise<{ result: T; peak: number }> {
   let peak = 0;
@@ -68,6 +83,7 @@ async function peakRss<T>(run: () => Promise<T>): Promise<{ result: T; peak: num
     const m = process.memoryUsage();
     const rss = Math.round(m.rss / 1e6);
     if (rss > peak) peak = rss;
+    if (rss > atPeak.rss && process.env.BENCH_SMAPS) peakSmaps = readFileSync('/proc/self/smaps', 'utf8');
     if (rss > atPeak.rss) atPeak = { rss, heapUsed: Math.round(m.heapUsed / 1e6), heapTotal: Math.round(m.heapTotal / 1e6), arrayBuffers: Math.round(m.arrayBuffers / 1e6) };
   };
   sample();
@@ -194,6 +210,7 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
   gcObserver.disconnect();
   gcPauses.sort((x, y) => x - y);
   const stalls = { loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6, gcCount: gcPauses.length, gcP99: gcPauses[Math.floor(0.99 * gcPauses.length)] ?? 0, gcMax: gcPauses.at(-1) ?? 0, gcTotal: gcPauses.reduce((a, b) => a + b, 0) };
+  if (peakSmaps) process.stderr.write(`edge ${mode}: RSS at its peak by mapping: ${smapsSummary(peakSmaps)}\n`);
   report({ type: 'done', t0: t1, t2, stalls, measuredFrom, atPeak, durableP50: dq(0.5), durableP99: dq(0.99), appendedMs, cpuMs: cpuMs(cpu1), sysMs: sysMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
   await sender.close(); await log.close(); tx.end(true);
 }
