@@ -1,7 +1,7 @@
 /** The errors an append can meet, shared by both log kinds so callers see one vocabulary. */
 import { ConfigError, IoError, SluiceError } from '../errors.ts';
-import { FRAME_HEADER_BYTES } from './frame.ts';
-import type { AppendOptions } from './types.ts';
+import { FRAME_HEADER_BYTES, MAX_SPAN } from './frame.ts';
+import type { AppendOptions, SeqRange } from './types.ts';
 
 /** Checks per-append options; returns the error to reject with, or undefined. */
 export function checkAppend(opts: AppendOptions | undefined, where: string): SluiceError | undefined {
@@ -45,35 +45,50 @@ export function fullError(why: keyof typeof WHY, where: string): SluiceError {
   return new IoError(code, what, { where, fix, retryable: true });
 }
 
-/**
- * What admission needs to know of `n` records (payload and seqs covered of record i): framed
- * bytes, largest payload, seqs; or why one cannot be stored.
- */
-export function measureRecords(
-  n: number,
-  payloadAt: (i: number) => Uint8Array,
-  countAt: (i: number) => number,
-  maxSpan: number,
-  where: string,
-): { bytes: number; largest: number; seqs: number } | SluiceError {
+/** `n` records to store: the payload of record i and the seqs it covers. */
+export interface Records {
+  readonly n: number;
+  payloadAt(i: number): Uint8Array;
+  countAt(i: number): number;
+}
+
+/** What admission needs to know of records: framed bytes, largest payload; or why one cannot be stored. */
+function measure(r: Records, where: string): { bytes: number; largest: number } | SluiceError {
   let bytes = 0;
   let largest = 0;
-  let seqs = 0;
-  for (let i = 0; i < n; i++) {
-    const size = payloadAt(i).byteLength;
-    const count = countAt(i);
-    if (!Number.isSafeInteger(count) || count < 1 || count > maxSpan || count > Math.max(1, size)) {
+  for (let i = 0; i < r.n; i++) {
+    const size = r.payloadAt(i).byteLength;
+    const count = r.countAt(i);
+    if (!Number.isSafeInteger(count) || count < 1 || count > MAX_SPAN || count > Math.max(1, size)) {
       return new ConfigError('STORE_BAD_SPAN', `a span of ${String(count)} seqs in a ${size}-byte payload cannot be stored`, {
         where: `append to ${where}`,
-        fix: `pass a whole count from 1 to ${maxSpan}, at most one seq per payload byte`,
+        fix: `pass a whole count from 1 to ${MAX_SPAN}, at most one seq per payload byte`,
       });
     }
     bytes += size + FRAME_HEADER_BYTES;
     if (size > largest) largest = size;
-    seqs += count;
   }
-  return { bytes, largest, seqs };
+  return { bytes, largest };
 }
 
-/** Record i of a batch of one-seq payloads covers one seq. */
-export const ONE_SEQ = (): number => 1;
+/**
+ * Stores records all-or-nothing, as both logs do: measures them, asks `admit` (which may make
+ * room or refuse), then `put`s each (returning its last seq). Returns the seqs given from
+ * `first`, or the refusal.
+ */
+export function appendAll(
+  r: Records,
+  first: number,
+  where: string,
+  admit: (bytes: number, largest: number) => Error | undefined,
+  put: (payload: Uint8Array, count: number) => number,
+): SeqRange | Error {
+  const m = measure(r, where);
+  if (m instanceof Error) return m;
+  if (r.n === 0) return { first, last: first - 1 };
+  const err = admit(m.bytes, m.largest);
+  if (err) return err;
+  let last = first;
+  for (let i = 0; i < r.n; i++) last = put(r.payloadAt(i), r.countAt(i));
+  return { first, last };
+}

@@ -10,7 +10,7 @@ import { BlockPool, BLOCK_BYTES } from './block-pool.ts';
 import { Committer, type StagedPart } from './committer.ts';
 import { writeCursor } from './cursor-file.ts';
 import { readRecords } from './disk-reader.ts';
-import { FRAME_HEADER_BYTES, MAX_SPAN, SEGMENT_HEADER_BYTES } from './frame.ts';
+import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './frame.ts';
 import { IoQueue } from './io-queue.ts';
 import { LogCounters, WritableWaiters } from './log-counters.ts';
 import type { LogConfig } from './options.ts';
@@ -21,7 +21,7 @@ import { SeqWaiters } from './seq-waiters.ts';
 import { ReadHandles } from './read-handles.ts';
 import { TailCache } from './tail-cache.ts';
 import type { AppendOptions, DiskLog, EvictReason, LogListener, LogRecord, LogStats, RecoveryReport, SeqRange, Span } from './types.ts';
-import { checkAppend, closedError, fullError, measureRecords, ONE_SEQ, tooBigError } from './admission.ts';
+import { checkAppend, closedError, fullError, appendAll, tooBigError, type Records } from './admission.ts';
 
 /** The disk log; `openDiskLog` (open-disk-log.ts) recovers the directory and builds one. */
 export class DiskLogImpl implements DiskLog {
@@ -86,25 +86,20 @@ export class DiskLogImpl implements DiskLog {
   }
 
   appendBatch(payloads: readonly Uint8Array[], opts?: AppendOptions): Promise<SeqRange> {
-    return this.appendRecords(payloads.length, (i) => payloads[i] as Uint8Array, ONE_SEQ, opts);
+    return this.appendRecords({ n: payloads.length, payloadAt: (i) => payloads[i] as Uint8Array, countAt: () => 1 }, opts);
   }
 
   appendSpans(spans: readonly Span[], opts?: AppendOptions): Promise<SeqRange> {
-    return this.appendRecords(spans.length, (i) => (spans[i] as Span).payload, (i) => (spans[i] as Span).count, opts);
+    return this.appendRecords({ n: spans.length, payloadAt: (i) => (spans[i] as Span).payload, countAt: (i) => (spans[i] as Span).count }, opts);
   }
 
-  /** Stores `n` records all-or-nothing (payload and seqs covered of record i). */
-  private appendRecords(n: number, payloadAt: (i: number) => Uint8Array, countAt: (i: number) => number, opts: AppendOptions | undefined): Promise<SeqRange> {
-    const m = measureRecords(n, payloadAt, countAt, MAX_SPAN, this.dir);
-    if (m instanceof Error) return Promise.reject(m);
-    const first = this.nextSeq;
-    if (n === 0) return Promise.resolve({ first, last: first - 1 });
-    const err = this.admit(m.bytes, m.largest, opts);
-    if (err) return Promise.reject(err);
-    let last = first;
-    for (let i = 0; i < n; i++) last = this.put(payloadAt(i), opts, countAt(i));
-    return this.waiters.wait(last).then(() => ({ first, last }));
+  private appendRecords(records: Records, opts: AppendOptions | undefined): Promise<SeqRange> {
+    const r = appendAll(records, this.nextSeq, this.dir, (bytes, largest) => this.admit(bytes, largest, opts), (payload, count) => this.put(payload, opts, count));
+    if (r instanceof Error) return Promise.reject(r);
+    return r.last < r.first ? Promise.resolve(r) : this.waiters.wait(r.last).then(() => r);
   }
+
+
 
   private admit(frameBytes: number, largest: number, opts: AppendOptions | undefined): SluiceError | undefined {
     if (this.closed) return closedError(this.dir);

@@ -3,8 +3,8 @@
  * Nothing survives a restart; appends are "durable" as soon as they are stored. Payloads are
  * copied, so callers may reuse their buffers.
  */
-import { checkAppend, closedError, fullError, measureRecords, ONE_SEQ, tooBigError } from './admission.ts';
-import { FRAME_HEADER_BYTES, MAX_SPAN } from './frame.ts';
+import { checkAppend, closedError, fullError, appendAll, tooBigError, type Records } from './admission.ts';
+import { FRAME_HEADER_BYTES } from './frame.ts';
 import { LogCounters, WritableWaiters } from './log-counters.ts';
 import { parseLogOptions, type LogConfig, type LogOptions } from './options.ts';
 import type { AppendOptions, EvictReason, LogListener, LogRecord, LogStats, OutboxLog, SeqRange, Span } from './types.ts';
@@ -64,25 +64,19 @@ class MemoryLog implements OutboxLog {
   }
 
   appendBatch(payloads: readonly Uint8Array[], opts?: AppendOptions): Promise<SeqRange> {
-    return this.appendRecords(payloads.length, (i) => payloads[i] as Uint8Array, ONE_SEQ, opts);
+    return this.appendRecords({ n: payloads.length, payloadAt: (i) => payloads[i] as Uint8Array, countAt: () => 1 }, opts);
   }
 
   appendSpans(spans: readonly Span[], opts?: AppendOptions): Promise<SeqRange> {
-    return this.appendRecords(spans.length, (i) => (spans[i] as Span).payload, (i) => (spans[i] as Span).count, opts);
+    return this.appendRecords({ n: spans.length, payloadAt: (i) => (spans[i] as Span).payload, countAt: (i) => (spans[i] as Span).count }, opts);
   }
 
-  /** Stores `n` records all-or-nothing (payload and seqs covered of record i). */
-  private appendRecords(n: number, payloadAt: (i: number) => Uint8Array, countAt: (i: number) => number, opts: AppendOptions | undefined): Promise<SeqRange> {
-    const m = measureRecords(n, payloadAt, countAt, MAX_SPAN, this.where);
-    if (m instanceof Error) return Promise.reject(m);
-    const first = this.nextSeq;
-    if (n === 0) return Promise.resolve({ first, last: first - 1 });
-    const err = this.admit(m.bytes, m.largest, opts);
-    if (err) return Promise.reject(err);
-    let last = first;
-    for (let i = 0; i < n; i++) last = this.put(payloadAt(i), opts, countAt(i));
-    return Promise.resolve({ first, last });
+  private appendRecords(records: Records, opts: AppendOptions | undefined): Promise<SeqRange> {
+    const r = appendAll(records, this.nextSeq, this.where, (bytes, largest) => this.admit(bytes, largest, opts), (payload, count) => this.put(payload, opts, count));
+    return r instanceof Error ? Promise.reject(r) : Promise.resolve(r);
   }
+
+
 
   private admit(bytes: number, largest: number, opts: AppendOptions | undefined): Error | undefined {
     if (this.closed) return closedError(this.where);
