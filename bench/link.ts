@@ -9,12 +9,13 @@
  * Not a test: `npm run bench -- link`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createChannelReceiver } from '../shared/link/index.ts';
+import { sampleProc } from './fleet/procs.ts';
 import { connect, EVENT_BYTES, wallNow } from './link/common.ts';
 import { edgeMain } from './link/edge.ts';
 
@@ -33,14 +34,7 @@ async function startBroker(): Promise<{ url: string; pid: number; stop: () => vo
 }
 
 /** CPU ms a process has used (user + system), from /proc; 0 where there is none. */
-function procCpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, in 100 Hz ticks
-  } catch { return 0; }
-}
-
-let brokerPid = 0;
+const procCpuMs = (pid: number): number => (sampleProc(pid)?.cpuS ?? 0) * 1000;
 
 type Report = Record<string, unknown> & { type: string };
 
@@ -76,7 +70,7 @@ async function rawBaseline(url: string) {
   return { rate: (N * 1000) / (end - (r.t0 as number)), cpuMs: r.cpuMs as number, idleRss: (await e.idle).rss as number };
 }
 
-async function channel(url: string, dir: string, mode: 'live' | 'outage', events: number) {
+async function channel(url: string, brokerPid: number, dir: string, mode: 'live' | 'outage', events: number) {
   const rxCpu0 = process.cpuUsage();
   const brokerCpu0 = procCpuMs(brokerPid);
   const rxClient = await connect(url, `rx-${mode}`);
@@ -133,7 +127,6 @@ function describePeak(p: unknown): string {
 
 async function main(): Promise<void> {
   const broker = await startBroker();
-  brokerPid = broker.pid;
   const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-link-'));
   try {
     if (process.env.BENCH_LAT_RATE !== undefined && process.env.BENCH_ONLY === 'latency') {
@@ -144,15 +137,15 @@ async function main(): Promise<void> {
     }
     if (process.env.BENCH_ONLY === 'replay' || process.env.BENCH_ONLY === 'live') {
       // One channel phase alone, e.g. to profile the edge: BENCH_EDGE_NODE_OPTIONS=--cpu-prof.
-      const only = process.env.BENCH_ONLY === 'live' ? await channel(broker.url, dir, 'live', N) : await channel(broker.url, dir, 'outage', BACKLOG);
+      const only = process.env.BENCH_ONLY === 'live' ? await channel(broker.url, broker.pid, dir, 'live', N) : await channel(broker.url, broker.pid, dir, 'outage', BACKLOG);
       const events = process.env.BENCH_ONLY === 'live' ? N : BACKLOG;
       console.log(`  ${process.env.BENCH_ONLY}: ${(only.rate / 1000).toFixed(1)} k events/s, edge used ${cores(only.cpuMs, only.ms)} cores: ${((events * 1000) / only.cpuMs / 1000).toFixed(0)} k events per edge CPU-second (${only.others})`);
       if (only.outageRss.length > 0) console.log(`  during the outage, every 10% of the backlog: ${only.outageRss.join(' ')} MB; peak appending+draining ${only.peak} MB`);
       return;
     }
     const raw = await rawBaseline(broker.url);
-    const live = await channel(broker.url, dir, 'live', N);
-    const replay = await channel(broker.url, dir, 'outage', BACKLOG);
+    const live = await channel(broker.url, broker.pid, dir, 'live', N);
+    const replay = await channel(broker.url, broker.pid, dir, 'outage', BACKLOG);
     const half = Number(process.env.BENCH_LAT_RATE ?? Math.round(live.rate / 2));
     const lat = await latency(broker.url, dir, half, 5);
     const rawMs = (N * 1000) / raw.rate;

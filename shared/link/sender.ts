@@ -41,6 +41,8 @@ export class ChannelSender implements Collector {
   private readonly maxEvents: number;
   private readonly maxBytes: number;
   private readonly maxInflight: number;
+  /** A span always fits one frame: within its byte bound less the header, and the outbox's record bound. */
+  private readonly maxSpanBytes: number;
   private readonly ackTimeoutMs: number;
   private readonly heartbeatMs: number;
   private readonly bucket: TokenBucket;
@@ -84,6 +86,7 @@ export class ChannelSender implements Collector {
     this.maxEvents = opts.maxEventsPerFrame ?? 1000;
     this.maxBytes = opts.maxBytesPerFrame ?? 256 * 1024;
     this.maxInflight = opts.maxInflightFrames ?? 8;
+    this.maxSpanBytes = Math.max(1, Math.min(this.maxBytes - FRAME_HEADER_ROOM, this.log.maxRecordBytes));
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 5000;
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
     this.bucket = new TokenBucket(opts.maxEventsPerSecond ?? Infinity, this.maxEvents, this.clock);
@@ -151,9 +154,7 @@ export class ChannelSender implements Collector {
 
   private flushPending(): void {
     this.flushScheduled = false;
-    // A span always fits one frame: within its byte bound less the header, and the outbox's record bound.
-    const maxSpanBytes = Math.max(1, Math.min(this.maxBytes - FRAME_HEADER_ROOM, this.log.maxRecordBytes));
-    const batch = this.pending.length > 0 ? toSpans(this.pending, this.cuts, this.maxEvents, maxSpanBytes) : [];
+    const batch = this.pending.length > 0 ? toSpans(this.pending, this.cuts, this.maxEvents, this.maxSpanBytes) : [];
     const wm = this.pendingWm;
     this.pending = [];
     this.cuts = [];

@@ -93,11 +93,6 @@ export function frameCount(buf: Buffer, at: number): number {
   return 1 + ((buf[at + 25] ?? 0) | ((buf[at + 26] ?? 0) << 8) | ((buf[at + 27] ?? 0) << 16));
 }
 
-/** The last seq the frame at `at` covers. */
-export function frameLastSeq(buf: Buffer, at: number): number {
-  return frameSeq(buf, at) + frameCount(buf, at) - 1;
-}
-
 /** Offset of the next intact frame after a damaged one at `from`, or -1. */
 export function resync(buf: Buffer, from: number, end: number, afterSeq: number, maxPayload: number): number {
   for (let at = from + 1; at + FRAME_HEADER_BYTES <= end; at++) {

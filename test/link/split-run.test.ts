@@ -35,8 +35,13 @@ async function splitRun(name: string, brokerUrl: string, edgeUrl: string, afterC
   const out = join(dir, `${name}.jsonl`);
   const cloud = start(['--part', 'cloud', '--broker', brokerUrl, '--out', `sums=${out}`, '--expect', 'gw-1', '--state', join(dir, `${name}-cloud-state`), ...extra]);
   // On a failure or a timeout, show what both processes said.
-  onTestFailed(() => { console.error(`edge stderr:\n${edge.stderr()}\ncloud stderr:\n${cloud.stderr()}`); });
+  let edgeStderr = (): string => '(not started)';
+  onTestFailed(() => { console.error(`edge stderr:\n${edgeStderr()}\ncloud stderr:\n${cloud.stderr()}`); });
+  // The cloud is linked before the edge sends, so a fault injected mid-stream meets both parts
+  // (a slow start could otherwise connect the cloud only after a broker restart).
+  await cloud.waitFor(/connected to/);
   const edge = start(['--part', 'edge', '--broker', edgeUrl, '--in', 'readings=-', '--producer', 'gw-1', '--state', join(dir, `${name}-state`), ...extra]);
+  edgeStderr = () => edge.stderr();
   const chunk = input.length / 10;
   for (let k = 0; k < 10; k++) {
     edge.child.stdin!.write(`${input.slice(k * chunk, (k + 1) * chunk).join('\n')}\n`);
