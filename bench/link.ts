@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createChannelReceiver } from '../shared/link/index.ts';
 import { sampleProc } from './fleet/procs.ts';
-import { connect, EVENT_BYTES, wallNow } from './link/common.ts';
+import { connect, EVENT_BYTES, LatencyHistogram, wallNow, warmupSeconds } from './link/common.ts';
 import { edgeMain } from './link/edge.ts';
 
 // A million events: long enough (3-5 s) that the figure is the steady state, not the JIT warming up.
@@ -95,25 +95,29 @@ async function channel(url: string, brokerPid: number, dir: string, mode: 'live'
  */
 async function latency(url: string, dir: string, rate: number, seconds: number) {
   const rxClient = await connect(url, 'rx-lat');
-  const sentAt: number[] = [];
-  const lat: number[] = [];
+  // Histograms, not arrays of times: the bench's own memory stays out of the receiver's GC.
+  const measured = new LatencyHistogram();
+  const all = new LatencyHistogram();
+  const warm = Math.round(rate * warmupSeconds());
   const rx = createChannelReceiver({
     client: rxClient, app: 'bench', channel: 'paced', onWatermark: () => {},
-    onEvents: (_p, evs) => { const now = wallNow(); for (const e of evs) { sentAt.push(e.ts); lat.push(now - e.ts); } },
+    onEvents: (_p, evs) => {
+      const now = wallNow();
+      for (const e of evs) {
+        all.add(now - e.ts);
+        if ((e.value as { seq: number }).seq >= warm) measured.add(now - e.ts);
+      }
+    },
   });
   await rx.start();
   const e = edge(['paced', url, dir, String(rate), String(seconds)]);
   const r = await e.done;
   rx.close(); await rxClient.endAsync();
-  const from = r.measuredFrom as number;
-  const measured = lat.filter((_, i) => sentAt[i]! >= from).sort((a, b) => a - b);
-  const all = [...lat].sort((a, b) => a - b);
-  const q = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
   const st = r.stalls as { loopP99: number; loopMax: number; gcCount: number; gcP99: number; gcMax: number; gcTotal: number };
   const stalls = `edge event loop delay p99 ${st.loopP99.toFixed(1)} ms, max ${st.loopMax.toFixed(1)} ms; ${st.gcCount} GC pauses, p99 ${st.gcP99.toFixed(1)} ms, max ${st.gcMax.toFixed(1)} ms, ${st.gcTotal.toFixed(0)} ms in all`;
   return {
-    p50: q(measured, 0.5), p99: q(measured, 0.99), n: measured.length, cpuMs: r.cpuMs as number, ms: (r.t2 as number) - (r.t0 as number), peak: r.peak as number, atPeak: describePeak(r.atPeak),
-    withWarmup: `with the warm-up: p50 ${q(all, 0.5).toFixed(2)} ms, p99 ${q(all, 0.99).toFixed(2)} ms over ${all.length} events`,
+    p50: measured.quantile(0.5)!, p99: measured.quantile(0.99)!, n: measured.count, cpuMs: r.cpuMs as number, ms: (r.t2 as number) - (r.t0 as number), peak: r.peak as number, atPeak: describePeak(r.atPeak),
+    withWarmup: `with the warm-up: p50 ${all.quantile(0.5)!.toFixed(2)} ms, p99 ${all.quantile(0.99)!.toFixed(2)} ms over ${all.count} events`,
     durable: `push -> durable in the outbox p50 ${(r.durableP50 as number).toFixed(2)} ms, p99 ${(r.durableP99 as number).toFixed(2)} ms; ${stalls}`,
   };
 }

@@ -8,3 +8,33 @@ export const connect = (url: string, id: string): Promise<MqttClient> => mqtt.co
 
 /** Wall-clock ms with sub-ms resolution, comparable between processes on one machine. */
 export const wallNow = (): number => performance.timeOrigin + performance.now();
+
+/** Seconds the paced phase runs before it measures (BENCH_LAT_WARMUP_S, default 2): the JIT is still compiling. */
+export const warmupSeconds = (): number => Number(process.env.BENCH_LAT_WARMUP_S ?? 2);
+
+/** Latencies in 0.05 ms bins up to 2 s (the last bin takes the rest): fixed memory at any rate. */
+export class LatencyHistogram {
+  private readonly bins = new Uint32Array(40_000);
+  private n = 0;
+
+  get count(): number {
+    return this.n;
+  }
+
+  add(ms: number): void {
+    this.bins[Math.min(this.bins.length - 1, Math.max(0, Math.floor(ms * 20)))]!++;
+    this.n++;
+  }
+
+  /** The upper edge of the bin holding quantile `p`, or undefined with no samples. */
+  quantile(p: number): number | undefined {
+    if (this.n === 0) return undefined;
+    const want = Math.floor(p * this.n);
+    let seen = 0;
+    for (let b = 0; b < this.bins.length; b++) {
+      seen += this.bins[b]!;
+      if (seen > want) return (b + 1) / 20;
+    }
+    return undefined;
+  }
+}

@@ -16,30 +16,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createChannelSender } from '../../shared/link/index.ts';
 import { openDiskLog } from '../../shared/store/index.ts';
-import { connect, payload, wallNow } from './common.ts';
-
-/** Latencies in 0.05 ms bins up to 2 s (the last bin takes the rest): fixed memory at any rate. */
-class LatencyHistogram {
-  private readonly bins = new Uint32Array(40_000);
-  private n = 0;
-
-  add(ms: number): void {
-    this.bins[Math.min(this.bins.length - 1, Math.max(0, Math.floor(ms * 20)))]!++;
-    this.n++;
-  }
-
-  /** The upper edge of the bin holding quantile `p`, or undefined with no samples. */
-  quantile(p: number): number | undefined {
-    if (this.n === 0) return undefined;
-    const want = Math.floor(p * this.n);
-    let seen = 0;
-    for (let b = 0; b < this.bins.length; b++) {
-      seen += this.bins[b]!;
-      if (seen > want) return (b + 1) / 20;
-    }
-    return undefined;
-  }
-}
+import { connect, LatencyHistogram, payload, wallNow, warmupSeconds } from './common.ts';
 
 /** Starts the V8 CPU profiler in this process; the returned function stops it and writes the profile. */
 async function startProfile(): Promise<(file: string) => Promise<void>> {
@@ -141,8 +118,6 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
   const t0 = wallNow();
   const outageRss: number[] = [];
   const durableLat = new LatencyHistogram();
-  const warmupSeconds = Number(process.env.BENCH_LAT_WARMUP_S ?? 2);
-  let measuredFrom = 0;
   // What stalls the edge's event loop while it runs: its delay, and the GC pauses in it.
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
@@ -151,7 +126,7 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
   gcObserver.observe({ entryTypes: ['gc'] });
   const { peak } = await peakRss(async () => {
     if (mode === 'paced') {
-      const warm = Math.round(a * warmupSeconds);
+      const warm = Math.round(a * warmupSeconds());
       const total = warm + a * b;
       // Push -> durable in the outbox, the part of the added latency the disk sets. The events
       // of one tick are pushed within microseconds: one push time a tick keeps the bench's own
@@ -173,9 +148,7 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
         const due = Math.floor(((performance.now() - start) * a) / 1000);
         if (due > i) ticks.push({ first: i, at: wallNow() });
         for (; i < Math.min(due, total); i++) {
-          const now = wallNow();
-          if (i === warm) measuredFrom = now;
-          sender.push(now, undefined, { ...payload, seq: i });
+          sender.push(wallNow(), undefined, { ...payload, seq: i });
         }
         await new Promise((r) => setTimeout(r, 1));
       }
@@ -211,7 +184,7 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
   gcPauses.sort((x, y) => x - y);
   const stalls = { loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6, gcCount: gcPauses.length, gcP99: gcPauses[Math.floor(0.99 * gcPauses.length)] ?? 0, gcMax: gcPauses.at(-1) ?? 0, gcTotal: gcPauses.reduce((a, b) => a + b, 0) };
   if (peakSmaps) process.stderr.write(`edge ${mode}: RSS at its peak by mapping: ${smapsSummary(peakSmaps)}\n`);
-  report({ type: 'done', t0: t1, t2, stalls, measuredFrom, atPeak, durableP50: dq(0.5), durableP99: dq(0.99), appendedMs, cpuMs: cpuMs(cpu1), sysMs: sysMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
+  report({ type: 'done', t0: t1, t2, stalls, atPeak, durableP50: dq(0.5), durableP99: dq(0.99), appendedMs, cpuMs: cpuMs(cpu1), sysMs: sysMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
   await sender.close(); await log.close(); tx.end(true);
 }
 

@@ -108,7 +108,7 @@ class MemoryLog implements OutboxLog {
     const seq = this.nextSeq;
     this.nextSeq += count;
     const priority = opts?.priority ?? 0;
-    const e: Entry = { rec: { seq, count, ts: opts?.ts ?? this.cfg.clock.now(), priority, payload: payload.slice() }, live: true };
+    const e: Entry = { rec: { seq, count, ts: opts?.ts ?? this.cfg.clock.now(), priority, payload: new Uint8Array(payload) }, live: true };
     this.entries.push(e);
     this.liveBytes += payload.byteLength + FRAME_HEADER_BYTES;
     this.liveSeqs += count;

@@ -94,6 +94,12 @@ export function describeLogContract(name: string, make: LogFactory): void {
       await l.append(buf);
       buf.fill(0);
       expect(decode((await l.read(1, 1))[0]?.payload ?? new Uint8Array())).toBe('keep');
+      // A Node Buffer too (its slice() is a view, not a copy), through every append.
+      const node = Buffer.from('spanbatch');
+      const appended = Promise.all([l.appendSpans([{ payload: node.subarray(0, 4), count: 2 }]), l.appendBatch([node.subarray(4)])]);
+      node.fill(0);
+      await appended;
+      expect((await l.read(2, 10)).map((r) => decode(r.payload))).toEqual(['span', 'batch']);
     });
 
     it('trims acked records and never acks past what is durable', async () => {
