@@ -1,10 +1,20 @@
 /** What both sides of the link benchmark share: the event, the MQTT connect, the clock. */
 import mqtt, { type MqttClient } from 'mqtt';
+import { ChannelFrameStore } from '../../shared/link/index.ts';
 
 export const payload = { device: 'plug-00042', w: 812.4, kwh: 42.318771, house: 1, seq: 0, pad: 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxx' };
 export const EVENT_BYTES = JSON.stringify(payload).length;
 
-export const connect = (url: string, id: string): Promise<MqttClient> => mqtt.connectAsync(url, { clientId: id, reconnectPeriod: 0 });
+/**
+ * A client as the benchmark's parts use it; `channel` gives it the store the runtime's clients
+ * have (connectWithBackoff), which does not keep copies of data frames for mqtt.js to resend.
+ */
+export async function connect(url: string, id: string, channel = false): Promise<MqttClient> {
+  const store = channel ? new ChannelFrameStore() : undefined;
+  const client = await mqtt.connectAsync(url, { clientId: id, reconnectPeriod: 0, ...(store ? { outgoingStore: store } : {}) });
+  store?.attach(client);
+  return client;
+}
 
 /** Wall-clock ms with sub-ms resolution, comparable between processes on one machine. */
 export const wallNow = (): number => performance.timeOrigin + performance.now();

@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { createChannelSender } from '../../shared/link/index.ts';
+import { createChannelSender, reconnectClient } from '../../shared/link/index.ts';
 import { openDiskLog } from '../../shared/store/index.ts';
 import { connect, LatencyHistogram, payload, wallNow, warmupSeconds } from './common.ts';
 
@@ -104,7 +104,7 @@ async function raw(url: string, n: number): Promise<void> {
 }
 
 async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: string, a: number, b: number): Promise<void> {
-  const tx = await connect(url, `tx-${mode}`);
+  const tx = await connect(url, `tx-${mode}`, true);
   // BENCH_GROUP_COMMIT_MS sets the outbox's group commit bound (default 5 ms).
   const groupCommitMs = process.env.BENCH_GROUP_COMMIT_MS === undefined ? {} : { groupCommitMs: Number(process.env.BENCH_GROUP_COMMIT_MS) };
   const log = await openDiskLog(join(dir, mode), { maxBytes: 1 << 30, ...groupCommitMs });
@@ -171,7 +171,7 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
     // The outage ends: everything in the outbox drains.
     t1 = wallNow();
     cpu1 = process.cpuUsage();
-    tx.reconnect();
+    reconnectClient(tx);
   }
   // BENCH_DRAIN_PROFILE=FILE: a CPU profile of the drain alone (after the outage), for finding its cost.
   const profile = mode === 'outage' && process.env.BENCH_DRAIN_PROFILE ? await startProfile() : undefined;

@@ -1,4 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
+import { ChannelFrameStore, reconnectClient } from './frame-store.ts';
 
 export interface ConnectOptions {
   readonly clientId: string;
@@ -32,7 +33,10 @@ export function connectWithBackoff(url: string, opts: ConnectOptions): MqttClien
   let backoff = min;
   let timer: NodeJS.Timeout | undefined;
   let lastError = 'connection closed';
+  // Data frames are not copied and kept for mqtt.js to resend: their channel resends them.
+  const store = new ChannelFrameStore();
   const client = mqtt.connect(url, {
+    outgoingStore: store,
     clientId: opts.clientId,
     username: opts.username,
     password: opts.password,
@@ -43,6 +47,7 @@ export function connectWithBackoff(url: string, opts: ConnectOptions): MqttClien
     clean: true,
     ...(opts.will ? { will: { topic: opts.will.topic, payload: Buffer.from(opts.will.payload), retain: opts.will.retain, qos: opts.will.qos } } : {}),
   });
+  store.attach(client);
   client.on('error', (err) => { lastError = err.message; });
   client.on('close', () => {
     if (client.disconnecting || timer) return;
@@ -51,7 +56,7 @@ export function connectWithBackoff(url: string, opts: ConnectOptions): MqttClien
     backoff = Math.min(max, backoff * 2);
     opts.onState?.({ type: 'disconnected', retryInMs: delay, reason: lastError });
     // Not unref'd: a process waiting to reconnect has work left and must stay alive.
-    timer = setTimeout(() => { timer = undefined; if (!client.disconnecting) client.reconnect(); }, delay);
+    timer = setTimeout(() => { timer = undefined; if (!client.disconnecting) reconnectClient(client); }, delay);
   });
   client.on('connect', () => {
     backoff = min;

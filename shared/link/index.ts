@@ -4,6 +4,7 @@ export { createChannelSender, ChannelSender, type ChannelSenderOptions, type Cha
 export { createChannelReceiver, ChannelReceiver, type ChannelReceiverOptions, type ChannelReceiverStats } from './receiver.ts';
 export { addCounts, bindPartChannels, type PartChannels, type PartChannelsOptions } from './part-bindings.ts';
 export { connectWithBackoff, disconnect, type ConnectOptions } from './connect.ts';
+export { ChannelFrameStore, reconnectClient } from './frame-store.ts';
 export { SourcePositions, type Positions } from './positions.ts';
 export { AckGate, resultHorizon } from './ack-gate.ts';
 export { fileFinalWatermark, brokerFinalWatermark, combinedFinalWatermark, type FinalWatermarkStore } from './final-watermark.ts';
