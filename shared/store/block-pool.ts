@@ -16,11 +16,13 @@ export class BlockPool {
   /**
    * A block for a group expected to take `expect` bytes, with room for a `size`-byte frame: a
    * pooled BLOCK_BYTES block for a busy log, a small one of its own (never pooled) for a
-   * quiet log, so a cache of small groups does not pin a large block each.
+   * quiet log (groups under 16 KiB), so a cache of small groups does not pin a large block
+   * each. The bound was 64 KiB: groups of 17–64 KiB (170 k events/s with a 2–3 ms group
+   * commit) then took a fresh block each, and the GC of them doubled the p99 (BENCHMARKS.md).
    */
   take(size: number, expect: number): Buffer {
     if (size > BLOCK_BYTES) return Buffer.allocUnsafeSlow(size);
-    if (expect < BLOCK_BYTES / 4) return Buffer.allocUnsafeSlow(Math.max(size, Math.min(BLOCK_BYTES, 4096 * Math.ceil((expect * 2) / 4096))));
+    if (expect < BLOCK_BYTES / 16) return Buffer.allocUnsafeSlow(Math.max(size, Math.min(BLOCK_BYTES, 4096 * Math.ceil((expect * 2) / 4096))));
     return this.free.pop() ?? Buffer.allocUnsafeSlow(BLOCK_BYTES);
   }
 
