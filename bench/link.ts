@@ -22,6 +22,11 @@ import { edgeMain } from './link/edge.ts';
 // A million events: long enough (3-5 s) that the figure is the steady state, not the JIT warming up.
 const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
+/**
+ * The steady ingest rate live data keeps while a backlog drains (BENCH_STEADY_RATE): 20,000
+ * events/s, ten times the 2,000 devices at 1 Hz of DESIGN.md's gateway budget.
+ */
+const STEADY_RATE = Number(process.env.BENCH_STEADY_RATE ?? 20_000);
 
 async function startBroker(): Promise<{ url: string; pid: number; stop: () => void }> {
   const child = spawn(process.execPath, ['dist/sluice.mjs', 'broker', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -122,6 +127,23 @@ async function latency(url: string, dir: string, rate: number, seconds: number) 
   };
 }
 
+/**
+ * The outage ends while the gateway's sources go on at the steady ingest rate `rate`: how fast
+ * the backlog drains (until the receiver acked its last event) with live data arriving behind it.
+ */
+async function catchup(url: string, dir: string, backlog: number, rate: number) {
+  const rxClient = await connect(url, 'rx-catchup');
+  let got = 0;
+  const rx = createChannelReceiver({ client: rxClient, app: 'bench', channel: 'catchup', onEvents: (_p, evs) => { got += evs.length; }, onWatermark: () => {} });
+  await rx.start();
+  const r = await edge(['catchup', url, dir, String(backlog), String(rate)]).done;
+  rx.close(); await rxClient.endAsync();
+  const live = r.live as number;
+  if (got < backlog + live) throw new Error(`receiver got ${got} of ${backlog + live} events`);
+  const ms = r.caughtUpMs as number;
+  return { replayRate: (backlog * 1000) / ms, liveRate: (live * 1000) / ms, ms };
+}
+
 const cores = (cpuMs: number, ms: number): string => (cpuMs / ms).toFixed(2);
 
 function describePeak(p: unknown): string {
@@ -139,6 +161,11 @@ async function main(): Promise<void> {
       console.log(`  added latency at ${process.env.BENCH_LAT_RATE} events/s (${lat.n} events after the warm-up): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms (${lat.withWarmup}); ${lat.durable}; RSS peak ${lat.peak} MB (${lat.atPeak})`);
       return;
     }
+    if (process.env.BENCH_ONLY === 'catchup') {
+      const c = await catchup(broker.url, dir, BACKLOG, STEADY_RATE);
+      console.log(`  catchup at a steady ${STEADY_RATE} events/s: backlog drained at ${(c.replayRate / 1000).toFixed(1)} k events/s = ${(c.replayRate / STEADY_RATE).toFixed(1)}x, in ${(c.ms / 1000).toFixed(2)} s (live pushed at ${(c.liveRate / 1000).toFixed(1)} k/s)`);
+      return;
+    }
     if (process.env.BENCH_ONLY === 'replay' || process.env.BENCH_ONLY === 'live') {
       // One channel phase alone, e.g. to profile the edge: BENCH_EDGE_NODE_OPTIONS=--cpu-prof.
       const only = process.env.BENCH_ONLY === 'live' ? await channel(broker.url, broker.pid, dir, 'live', N) : await channel(broker.url, broker.pid, dir, 'outage', BACKLOG);
@@ -150,6 +177,7 @@ async function main(): Promise<void> {
     const raw = await rawBaseline(broker.url);
     const live = await channel(broker.url, broker.pid, dir, 'live', N);
     const replay = await channel(broker.url, broker.pid, dir, 'outage', BACKLOG);
+    const catchUp = await catchup(broker.url, dir, BACKLOG, STEADY_RATE);
     const half = Number(process.env.BENCH_LAT_RATE ?? Math.round(live.rate / 2));
     const lat = await latency(broker.url, dir, half, 5);
     const rawMs = (N * 1000) / raw.rate;
@@ -157,6 +185,7 @@ async function main(): Promise<void> {
     console.log(`  raw mqtt.js, 1 event per QoS 1 message      ${(raw.rate / 1000).toFixed(1)} k events/s  (edge process used ${cores(raw.cpuMs, rawMs)} cores)`);
     console.log(`  sluice channel, disk outbox, e2e acks       ${(live.rate / 1000).toFixed(1)} k events/s  (${(live.rate / raw.rate).toFixed(1)}x raw; edge process used ${cores(live.cpuMs, live.ms)} cores: ${((N * 1000) / live.cpuMs / 1000).toFixed(0)} k events per edge CPU-second; ${live.others})`);
     console.log(`  replay of a ${BACKLOG.toLocaleString()}-event backlog after an outage  ${(replay.rate / 1000).toFixed(1)} k events/s  (${(replay.rate / live.rate).toFixed(1)}x the steady rate; appended at ${(replay.appendRate / 1000).toFixed(0)} k/s; edge used ${cores(replay.cpuMs, replay.ms)} cores; ${replay.others})`);
+    console.log(`  replay of the same backlog while live data arrives at a steady ${(STEADY_RATE / 1000).toFixed(0)} k events/s  ${(catchUp.replayRate / 1000).toFixed(1)} k events/s  (${(catchUp.replayRate / STEADY_RATE).toFixed(1)}x the steady rate; caught up in ${(catchUp.ms / 1000).toFixed(2)} s, live pushed at ${(catchUp.liveRate / 1000).toFixed(1)} k/s meanwhile)`);
     console.log(`  added latency at half the channel's max (${(half / 1000).toFixed(0)} k events/s, ${lat.n} events after the warm-up): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms  (${lat.withWarmup}; edge used ${cores(lat.cpuMs, lat.ms)} cores; ${lat.durable})`);
     console.log(`  edge (sender-only) process RSS: idle ${live.idleRss} MB (raw mqtt.js publisher idle ${raw.idleRss} MB), peak under load ${live.peak} MB (${live.atPeak}), at half rate ${lat.peak} MB (${lat.atPeak})`);
     console.log(`  during the outage, every 10% of the backlog: ${replay.outageRss.join(' ')} MB; peak appending+draining ${replay.peak} MB (${replay.atPeak})`);

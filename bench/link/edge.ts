@@ -5,6 +5,8 @@
  *   raw <url> <n>                  mqtt.js, one event per QoS 1 message, 1,000 in flight
  *   live <url> <dir> <n>           a Sluice sender with a disk outbox, pushing at full speed
  *   outage <url> <dir> <n>         the same, disconnected while it appends, then draining
+ *   catchup <url> <dir> <n> <rate> as outage, with live events pushed at <rate> per second
+ *                                  while the backlog drains, until the receiver acked all of it
  *   paced <url> <dir> <rate> <s>   the same, paced by the clock; ts carries the send time. It
  *                                  runs BENCH_LAT_WARMUP_S (default 2) seconds first, which the
  *                                  figures leave out (the JIT is still compiling the path)
@@ -103,12 +105,13 @@ async function raw(url: string, n: number): Promise<void> {
   await pub.endAsync();
 }
 
-async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: string, a: number, b: number): Promise<void> {
+async function channel(mode: 'live' | 'outage' | 'catchup' | 'paced', url: string, dir: string, a: number, b: number): Promise<void> {
   const tx = await connect(url, `tx-${mode}`, true);
   // BENCH_GROUP_COMMIT_MS sets the outbox's group commit bound (default 5 ms).
   const groupCommitMs = process.env.BENCH_GROUP_COMMIT_MS === undefined ? {} : { groupCommitMs: Number(process.env.BENCH_GROUP_COMMIT_MS) };
   const log = await openDiskLog(join(dir, mode), { maxBytes: 1 << 30, ...groupCommitMs });
-  if (mode === 'outage') tx.end(true);
+  const outage = mode === 'outage' || mode === 'catchup';
+  if (outage) tx.end(true);
   const sender = createChannelSender({
     client: tx, app: 'bench', channel: mode, producer: 'gw', log,
     ...(mode === 'paced' ? {} : { maxEventsPerFrame: 1000, maxInflightFrames: Number(process.env.BENCH_INFLIGHT ?? 8) }),
@@ -160,18 +163,30 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
       sender.push(i, undefined, { ...payload, seq: i });
       if (wmEvery > 0 && i % wmEvery === wmEvery - 1) { sender.watermark(i); await sender.flushed(); }
       if (i % 5000 === 4999) await sender.flushed();
-      if (mode === 'outage' && i % (a / 10) === a / 10 - 1) outageRss.push(rssMb());
+      if (outage && i % (a / 10) === a / 10 - 1) outageRss.push(rssMb());
     }
     await sender.flushed();
   });
   const appendedMs = wallNow() - t0;
   let t1 = t0;
   let cpu1 = cpu0;
-  if (mode === 'outage') {
+  if (outage) {
     // The outage ends: everything in the outbox drains.
     t1 = wallNow();
     cpu1 = process.cpuUsage();
     reconnectClient(tx);
+  }
+  // catchup: live data keeps coming at the steady rate `b` while the backlog of `a` drains.
+  let live = 0;
+  let caughtUpMs = 0;
+  if (mode === 'catchup') {
+    const start = performance.now();
+    while (sender.stats().ackedSeq < a) {
+      const due = Math.floor(((performance.now() - start) * b) / 1000);
+      for (; live < due; live++) sender.push(wallNow(), undefined, { ...payload, seq: a + live });
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    caughtUpMs = wallNow() - t1;
   }
   // BENCH_DRAIN_PROFILE=FILE: a CPU profile of the drain alone (after the outage), for finding its cost.
   const profile = mode === 'outage' && process.env.BENCH_DRAIN_PROFILE ? await startProfile() : undefined;
@@ -184,7 +199,7 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
   gcPauses.sort((x, y) => x - y);
   const stalls = { loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6, gcCount: gcPauses.length, gcP99: gcPauses[Math.floor(0.99 * gcPauses.length)] ?? 0, gcMax: gcPauses.at(-1) ?? 0, gcTotal: gcPauses.reduce((a, b) => a + b, 0) };
   if (peakSmaps) process.stderr.write(`edge ${mode}: RSS at its peak by mapping: ${smapsSummary(peakSmaps)}\n`);
-  report({ type: 'done', t0: t1, t2, stalls, atPeak, durableP50: dq(0.5), durableP99: dq(0.99), appendedMs, cpuMs: cpuMs(cpu1), sysMs: sysMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
+  report({ type: 'done', t0: t1, t2, live, caughtUpMs, stalls, atPeak, durableP50: dq(0.5), durableP99: dq(0.99), appendedMs, cpuMs: cpuMs(cpu1), sysMs: sysMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
   await sender.close(); await log.close(); tx.end(true);
 }
 
@@ -192,6 +207,6 @@ async function channel(mode: 'live' | 'outage' | 'paced', url: string, dir: stri
 export async function edgeMain(args: readonly string[]): Promise<void> {
   const [mode, url, ...rest] = args;
   if (mode === 'raw') await raw(url!, Number(rest[0]));
-  else if (mode === 'live' || mode === 'outage' || mode === 'paced') await channel(mode, url!, rest[0]!, Number(rest[1]), Number(rest[2]));
+  else if (mode === 'live' || mode === 'outage' || mode === 'catchup' || mode === 'paced') await channel(mode, url!, rest[0]!, Number(rest[1]), Number(rest[2]));
   else throw new Error(`unknown edge mode ${String(mode)}`);
 }
