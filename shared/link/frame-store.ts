@@ -112,3 +112,18 @@ export function reconnectClient(client: MqttClient): void {
   const store = client.outgoingStore;
   client.reconnect(store instanceof ChannelFrameStore ? { outgoingStore: store } : undefined);
 }
+
+/**
+ * The payload to publish `frame` with on `client`. With a ChannelFrameStore, mqtt.js's copy of
+ * it is dropped unseen, so it is not made: mqtt.js clones a publish with rfdc, which copies a
+ * Buffer with `Buffer.from(buffer)`, and `Buffer.from` takes an object's `valueOf()` when that
+ * differs from the object: here an empty buffer. The frame itself is written to the socket as
+ * it is. Were either library to clone otherwise, the copy would come back, and be dropped.
+ */
+export function framePayload(client: MqttClient, frame: Uint8Array): Buffer {
+  const payload = Buffer.from(frame.buffer, frame.byteOffset, frame.byteLength);
+  if (client.outgoingStore instanceof ChannelFrameStore) Object.defineProperty(payload, 'valueOf', { value: emptyPayload });
+  return payload;
+}
+
+const emptyPayload = (): Buffer => EMPTY;

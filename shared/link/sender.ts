@@ -4,6 +4,7 @@ import type { Collector } from '../ops/index.ts';
 import type { LogRecord, OutboxLog, Span } from '../store/index.ts';
 import { channelAckTopic, channelDataTopic, decodeFrame, encodeDataFrame, type EncodedDataFrame } from '../wire/index.ts';
 import { keepNoDelay } from './no-delay.ts';
+import { FramePublisher } from './frame-publisher.ts';
 import { readSpan, toSpans, type Cut, type PendingEvent } from './outbox-record.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { WatermarkMarks } from './watermark-marks.ts';
@@ -33,7 +34,6 @@ export function createChannelSender(opts: ChannelSenderOptions): ChannelSender {
 export class ChannelSender implements Collector {
   private readonly client: MqttClient;
   private readonly log: OutboxLog;
-  private readonly dataTopic: string;
   private readonly ackTopic: string;
   private readonly clock: Clock;
   private readonly producer: string;
@@ -41,6 +41,7 @@ export class ChannelSender implements Collector {
   private readonly maxEvents: number;
   private readonly maxBytes: number;
   private readonly maxInflight: number;
+  private readonly frames: FramePublisher;
   /** A span always fits one frame: within its byte bound less the header, and the outbox's record bound. */
   private readonly maxSpanBytes: number;
   private readonly ackTimeoutMs: number;
@@ -81,11 +82,11 @@ export class ChannelSender implements Collector {
     this.clock = opts.clock ?? systemClock;
     this.producer = opts.producer;
     this.epoch = opts.epoch ?? 0;
-    this.dataTopic = channelDataTopic(opts.app, opts.channel, opts.partition ?? 0);
     this.ackTopic = channelAckTopic(opts.app, opts.channel, opts.partition ?? 0, opts.producer);
     this.maxEvents = opts.maxEventsPerFrame ?? 1000;
     this.maxBytes = opts.maxBytesPerFrame ?? 256 * 1024;
     this.maxInflight = opts.maxInflightFrames ?? 8;
+    this.frames = new FramePublisher(this.client, channelDataTopic(opts.app, opts.channel, opts.partition ?? 0), this.maxBytes + 4096, this.maxInflight);
     this.maxSpanBytes = Math.max(1, Math.min(this.maxBytes - FRAME_HEADER_ROOM, this.log.maxRecordBytes));
     this.ackTimeoutMs = opts.ackTimeoutMs ?? 5000;
     this.heartbeatMs = opts.heartbeatMs ?? 1000;
@@ -261,7 +262,7 @@ export class ChannelSender implements Collector {
       watermark, items, itemCount: count, ...(dropped > 0 ? { dropped } : {}), baseSeq: Math.min(this.acked, first - dropped - 1),
     };
     if (first <= this.stats_.ackedSeq || first < this.highestSent) this.stats_.eventsResent += count;
-    return { bytes: encodeDataFrame(frame), last, count, watermark };
+    return { bytes: encodeDataFrame(frame, undefined, this.frames.alloc), last, count, watermark };
   }
 
   /** Events the rate cap lets out now; when none, a timer wakes the send loop when some are. */
@@ -274,18 +275,14 @@ export class ChannelSender implements Collector {
   }
 
   private publishWatermark(wm: number): void {
-    this.publish({ type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: this.nextSeq, lastSeq: this.nextSeq - 1, watermark: wm, items: [], baseSeq: Math.min(this.acked, this.nextSeq - 1) });
-  }
-
-  private publish(frame: EncodedDataFrame): void {
-    this.send(encodeDataFrame(frame), frame.watermark);
+    const heartbeat: EncodedDataFrame = { type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: this.nextSeq, lastSeq: this.nextSeq - 1, watermark: wm, items: [], baseSeq: Math.min(this.acked, this.nextSeq - 1) };
+    this.send(encodeDataFrame(heartbeat), wm);
   }
 
   private send(bytes: Uint8Array, watermark: number): void {
     this.lastSent = this.clock.now();
     if (watermark > this.sentWatermark) this.sentWatermark = watermark;
-    // QoS 1: the broker's PUBACK only ends the retransmission; trimming waits for the receiver.
-    this.client.publish(this.dataTopic, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { qos: 1 }, () => {});
+    this.frames.publish(bytes);
   }
 
   private onControl(payload: Buffer): void {

@@ -92,6 +92,24 @@ describe('disk log', () => {
     await log.close();
   });
 
+  it('readWith from disk reads into one reused buffer: every lent record right, across segments, and read() copies stay intact', async () => {
+    const log = await openDiskLog(freshDir(), { segmentBytes: 8192, tailCacheBytes: 0 });
+    await log.appendBatch(Array.from({ length: 5000 }, (_, i) => rec(i + 1, 20 + (i % 50))));
+    const kept = await log.read(1, 50);
+    const ids: number[] = [];
+    for (let next = 1; ; ) {
+      // 300 records take more than one 8 KiB segment: the reads of one call share the buffer.
+      const got = await log.readWith(next, 300, Infinity, (rs) => rs.map((r) => ({ seq: r.seq, id: idOf(r.payload), size: r.payload.byteLength })));
+      if (got.length === 0) break;
+      for (const g of got) expect(g.size, `record ${g.seq}`).toBe(20 + ((g.seq - 1) % 50));
+      ids.push(...got.map((g) => g.id));
+      next = got.at(-1)!.seq + 1;
+    }
+    expect(ids).toEqual(Array.from({ length: 5000 }, (_, i) => i + 1));
+    expect(kept.map((r) => idOf(r.payload))).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    await log.close();
+  });
+
   it('reads thousands of records across segment boundaries in any batch size', async () => {
     const log = await openDiskLog(freshDir(), { segmentBytes: 8192, tailCacheBytes: 0 });
     await log.appendBatch(Array.from({ length: 5000 }, (_, i) => rec(i + 1, 20 + (i % 50))));

@@ -9,7 +9,7 @@ import { describeError, IoError, type SluiceError } from '../errors.ts';
 import { BlockPool, BLOCK_BYTES } from './block-pool.ts';
 import { Committer, type StagedPart } from './committer.ts';
 import { writeCursor } from './cursor-file.ts';
-import { readRecords } from './disk-reader.ts';
+import { ReadBuffer, readRecords } from './disk-reader.ts';
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './frame.ts';
 import { IoQueue } from './io-queue.ts';
 import { LogCounters, WritableWaiters } from './log-counters.ts';
@@ -28,6 +28,8 @@ export class DiskLogImpl implements DiskLog {
   readonly kind = 'disk';
   private readonly cache: TailCache;
   private readonly handles = new ReadHandles();
+  /** Where lending reads from disk go, reused: a few frames' worth (256 KiB by default). */
+  private readonly readBuffer = new ReadBuffer(1024 * 1024);
   private readonly io = new IoQueue();
   /** Cursor writes run beside commits (another file), so a commit never waits behind one. */
   private readonly cursorIo = new IoQueue();
@@ -98,8 +100,6 @@ export class DiskLogImpl implements DiskLog {
     if (r instanceof Error) return Promise.reject(r);
     return r.last < r.first ? Promise.resolve(r) : this.waiters.wait(r.last).then(() => r);
   }
-
-
 
   private admit(frameBytes: number, largest: number, opts: AppendOptions | undefined): SluiceError | undefined {
     if (this.closed) return closedError(this.dir);
@@ -198,6 +198,7 @@ export class DiskLogImpl implements DiskLog {
         cache: this.cache,
         handles: this.handles,
         durableSeq: this.durable,
+        readBuffer: this.readBuffer,
         onCorrupt: (seg, from, to, lost) => {
           this.counters.corruptRecords += lost;
           this.counters.warn('STORE_CORRUPT_RECORD', `skipped ${lost} damaged record(s) in ${seg.path} at bytes ${from}-${to}`);

@@ -18,8 +18,34 @@ export interface ReadContext {
   readonly cache: TailCache;
   readonly handles: ReadHandles;
   readonly durableSeq: number;
+  /** Where lending reads (`readWith`) read from disk, reused from one to the next. */
+  readonly readBuffer: ReadBuffer;
   /** Damage met while reading that recovery had not seen. */
   onCorrupt(seg: Segment, from: number, to: number, lost: number): void;
+}
+
+/**
+ * One buffer for the disk reads of `readWith` calls: their records are lent, so the bytes need
+ * to live only until the callback returns. A drain reading a backlog from disk then reuses one
+ * buffer instead of leaving one per frame for the GC (RSS while draining, BENCHMARKS.md).
+ */
+export class ReadBuffer {
+  private buf: Buffer | undefined;
+  private busy = false;
+
+  constructor(readonly bytes: number) {}
+
+  /** The buffer, if no other read holds it; `free` gives it back. */
+  take(): Buffer | undefined {
+    if (this.busy || this.bytes <= 0) return undefined;
+    this.busy = true;
+    this.buf ??= Buffer.allocUnsafeSlow(this.bytes);
+    return this.buf;
+  }
+
+  free(): void {
+    this.busy = false;
+  }
 }
 
 /** Collects records into `out` until a limit (`maxRecords` counts seqs); the state of one `read()` call. */
@@ -34,6 +60,8 @@ class Collector {
     readonly maxBytes: number,
     /** Take cache records as views (valid until the cache reuses their block), not copies. */
     private readonly lend: boolean,
+    /** With `lend`: the reused buffer disk reads go into, if it is free. */
+    readonly scratch: Buffer | undefined,
   ) {}
 
   /** Set once a record was left out for a limit: nothing after it may be taken. */
@@ -47,7 +75,7 @@ class Collector {
 
   /**
    * Takes the frame at `at` if it holds a wanted seq; false once a limit is reached. A frame in
-   * a cached block (`cached`) is copied, as its block is reused later, unless lending.
+   * a buffer reused later (`cached`: a cache block or the read buffer) is copied, unless lending.
    */
   take(buf: Buffer, at: number, len: number, cached = false): boolean {
     const seq = frameSeq(buf, at);
@@ -90,7 +118,15 @@ const copyOf = (r: LogRecord): LogRecord => ({ seq: r.seq, count: r.count, ts: r
  * it (see `OutboxLog.readWith`) instead of copied.
  */
 export async function readRecords<T>(ctx: ReadContext, fromSeq: number, maxRecords: number, maxBytes: number, lend: boolean, use: (records: LogRecord[]) => T): Promise<T> {
-  const c = new Collector(Math.max(fromSeq, ctx.index.head), ctx.durableSeq, maxRecords, maxBytes, lend);
+  const scratch = lend ? ctx.readBuffer.take() : undefined;
+  try {
+    return use(await collect(ctx, new Collector(Math.max(fromSeq, ctx.index.head), ctx.durableSeq, maxRecords, maxBytes, lend, scratch)));
+  } finally {
+    if (scratch) ctx.readBuffer.free();
+  }
+}
+
+async function collect(ctx: ReadContext, c: Collector): Promise<LogRecord[]> {
   let stalls = 0;
   while (!c.full) {
     const before = c.next;
@@ -115,7 +151,7 @@ export async function readRecords<T>(ctx: ReadContext, fromSeq: number, maxRecor
       if (++stalls > 3) break;
     } else stalls = 0;
   }
-  return use(c.out);
+  return c.out;
 }
 
 async function readFromSegment(ctx: ReadContext, seg: Segment, c: Collector): Promise<void> {
@@ -138,9 +174,10 @@ async function readFromSegment(ctx: ReadContext, seg: Segment, c: Collector): Pr
   const generation = seg.generation;
   let end = Math.min(seg.durableEnd, start + Math.max(4096, Math.min(want, 16 * 1024 * 1024)));
   for (;;) {
-    const buf = await readBlock(ctx, seg, start, end);
+    const into = c.scratch && end - start <= c.scratch.byteLength ? c.scratch.subarray(0, end - start) : undefined;
+    const buf = await readBlock(ctx, seg, start, end, into);
     if (!buf || seg.generation !== generation) return;
-    const r = parseBlock(ctx, seg, buf, start, end, chunk.seq - 1, c);
+    const r = parseBlock(ctx, seg, buf, start, end, chunk.seq - 1, c, into !== undefined);
     if (r === 'done') return;
     if (r === 'short' && end < seg.durableEnd) {
       // A frame runs past the block (or damage needs the rest of the file to resync).
@@ -153,7 +190,8 @@ async function readFromSegment(ctx: ReadContext, seg: Segment, c: Collector): Pr
   }
 }
 
-async function readBlock(ctx: ReadContext, seg: Segment, start: number, end: number): Promise<Buffer | undefined> {
+/** Reads file bytes `start..end` of `seg`, into `into` when given (else a new buffer). */
+async function readBlock(ctx: ReadContext, seg: Segment, start: number, end: number, into: Buffer | undefined): Promise<Buffer | undefined> {
   let h;
   try {
     h = await ctx.handles.acquire(ctx.fs, seg);
@@ -162,7 +200,7 @@ async function readBlock(ctx: ReadContext, seg: Segment, start: number, end: num
     throw new IoError('STORE_READ_FAILED', `cannot open ${seg.path}`, { cause: err, fix: 'check the disk and permissions' });
   }
   try {
-    const buf = Buffer.allocUnsafe(end - start);
+    const buf = into ?? Buffer.allocUnsafe(end - start);
     let got = 0;
     while (got < buf.byteLength) {
       const n = await h.file.read(buf, got, buf.byteLength - got, start + got);
@@ -180,7 +218,7 @@ async function readBlock(ctx: ReadContext, seg: Segment, start: number, end: num
 }
 
 /** Parses `buf` (file bytes from `base`); 'done' when a limit was hit, 'short' when it ran out mid-frame. */
-function parseBlock(ctx: ReadContext, seg: Segment, buf: Buffer, base: number, end: number, afterSeq: number, c: Collector): 'done' | 'short' | 'end' {
+function parseBlock(ctx: ReadContext, seg: Segment, buf: Buffer, base: number, end: number, afterSeq: number, c: Collector, reused: boolean): 'done' | 'short' | 'end' {
   const n = buf.byteLength;
   let at = 0;
   let last = afterSeq;
@@ -188,7 +226,7 @@ function parseBlock(ctx: ReadContext, seg: Segment, buf: Buffer, base: number, e
     const len = parseFrame(buf, at, n, last, MAX_SCAN_PAYLOAD);
     if (len > 0) {
       last = frameSeq(buf, at) + frameCount(buf, at) - 1;
-      if (!c.take(buf, at, len)) return 'done';
+      if (!c.take(buf, at, len, reused)) return 'done';
       at += len;
       continue;
     }

@@ -72,19 +72,20 @@ export function encodeFrame(frame: Frame, limits?: FrameLimits): Uint8Array {
  * byte strings of one item each, or of several back to back when `itemCount` says how many
  * they hold in all. The header is checked as `encodeFrame` checks it, and the item count
  * against the seq range; the items themselves are checked by the receiver's `decodeFrame`.
- * Throws as `encodeFrame` does.
+ * Throws as `encodeFrame` does. `alloc` gives the output buffer (exactly the bytes asked for),
+ * for a sender that reuses them.
  *
  * @example
  * const bytes = encodeDataFrame({ type: 'data', producer: 'gw-7', epoch: 0, firstSeq: 5,
  *   lastSeq: 5, watermark: 1000, items: [cbor.encode([1000, undefined, { t: 21.5 }])] });
  */
-export function encodeDataFrame(frame: EncodedDataFrame, limits?: FrameLimits): Uint8Array {
+export function encodeDataFrame(frame: EncodedDataFrame, limits?: FrameLimits, alloc: (bytes: number) => Uint8Array = newBytes): Uint8Array {
   const items = frame.items as unknown;
   if (!Array.isArray(items)) throw invalidFrame(frame, `field "items" must be an array of CBOR items, got ${describe(items)}`);
   const problem = checkDataHeader(frame, frame.itemCount ?? items.length, limits ?? DEFAULT_FRAME_LIMITS);
   if (problem !== undefined) throw invalidFrame(frame, problem);
   const { items: _items, itemCount: _count, ...header } = frame;
-  return sized(frame, writeDataFrame(header, frame.items), limits);
+  return sized(frame, writeDataFrame(header, frame.items, alloc), limits);
 }
 
 function invalidFrame(frame: { readonly type: unknown; readonly producer: unknown }, problem: string): SluiceError {
@@ -105,6 +106,7 @@ function sized(frame: { readonly producer: unknown }, bytes: Uint8Array, limits:
 }
 
 const ITEMS_KEY = codec.encode('items');
+const newBytes = (bytes: number): Uint8Array => new Uint8Array(bytes);
 
 /**
  * Bytes of the head of the CBOR array at the start of `bytes` (RFC 8949 §3: 1 + 0/1/2/4/8):
@@ -121,7 +123,7 @@ export function cborArrayHeadBytes(bytes: Uint8Array): number {
  * Writes the header map with one more entry, `items`: a byte string of the items back to
  * back, copied straight into the output (one copy, where encoding a concatenation makes two).
  */
-function writeDataFrame(header: Omit<DataFrame, 'events'>, items: readonly Uint8Array[]): Uint8Array {
+function writeDataFrame(header: Omit<DataFrame, 'events'>, items: readonly Uint8Array[], alloc: (bytes: number) => Uint8Array = newBytes): Uint8Array {
   const head = codec.encode({
     v: FRAME_VERSION, type: 'data', producer: header.producer, epoch: header.epoch,
     firstSeq: header.firstSeq, lastSeq: header.lastSeq, watermark: header.watermark,
@@ -135,7 +137,7 @@ function writeDataFrame(header: Omit<DataFrame, 'events'>, items: readonly Uint8
   const small = head[0]! >= 0xa0 && head[0]! < 0xb7;
   if (head[0] !== 0xb9 && !small) throw new Error(`unexpected CBOR map head 0x${head[0]!.toString(16)} from the encoder`);
   const lenBytes = total < 24 ? 1 : total < 256 ? 2 : total < 65536 ? 3 : 5;
-  const out = new Uint8Array(head.byteLength + ITEMS_KEY.byteLength + lenBytes + total);
+  const out = alloc(head.byteLength + ITEMS_KEY.byteLength + lenBytes + total);
   out.set(head, 0);
   if (small) out[0] = head[0]! + 1;
   else {
