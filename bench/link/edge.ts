@@ -62,7 +62,8 @@ async function peakRss<T>(run: () => Promise<T>): Promise<{ result: T; peak: num
     const m = process.memoryUsage();
     const rss = Math.round(m.rss / 1e6);
     if (rss > peak) peak = rss;
-    if (process.env.HACK_RSS) process.stderr.write(`rss ${rss} heap ${Math.round(m.heapUsed/1e6)}/${Math.round(m.heapTotal/1e6)} ab ${Math.round(m.arrayBuffers/1e6)} ext ${Math.round(m.external/1e6)}\n`);
+    // BENCH_RSS_TRACE=1: every sample on stderr, to see what grows and what a GC takes back.
+    if (process.env.BENCH_RSS_TRACE) process.stderr.write(`rss ${rss} MB, V8 heap ${Math.round(m.heapUsed / 1e6)} of ${Math.round(m.heapTotal / 1e6)}, buffers ${Math.round(m.arrayBuffers / 1e6)}\n`);
     if (rss > atPeak.rss && process.env.BENCH_SMAPS) peakSmaps = readFileSync('/proc/self/smaps', 'utf8');
     if (rss > atPeak.rss) atPeak = { rss, heapUsed: Math.round(m.heapUsed / 1e6), heapTotal: Math.round(m.heapTotal / 1e6), arrayBuffers: Math.round(m.arrayBuffers / 1e6) };
   };
