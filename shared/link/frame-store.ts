@@ -8,7 +8,8 @@
  * sender's RSS under load (BENCHMARKS.md). This store keeps a data frame's packet without its
  * payload, never hands it back for a resend, and when the connection drops releases those
  * frames from mqtt.js's in-flight table (the channel resends them); every other publish
- * (status, desired state, acks) is stored and resent as mqtt.js's own store does.
+ * (status, desired state, acks) is stored as in mqtt.js's own store, and forgotten when the
+ * connection closes, as mqtt.js's `reconnect()` forgets its default stores.
  */
 import { Store, type IStore, type MqttClient } from 'mqtt';
 import { parseTopic } from '../wire/index.ts';
