@@ -75,18 +75,28 @@ async function rawBaseline(url: string) {
   return { rate: (N * 1000) / (end - (r.t0 as number)), cpuMs: r.cpuMs as number, idleRss: (await e.idle).rss as number };
 }
 
+/** A receiver on channel `channel` that counts what it gets; `close` checks it got `expected`. */
+async function countingReceiver(url: string, channel: string) {
+  const client = await connect(url, `rx-${channel}`);
+  let got = 0;
+  const rx = createChannelReceiver({ client, app: 'bench', channel, onEvents: (_p, evs) => { got += evs.length; }, onWatermark: () => {} });
+  await rx.start();
+  return {
+    async close(expected: number): Promise<void> {
+      rx.close(); await client.endAsync();
+      if (got < expected) throw new Error(`receiver got ${got} of ${expected} events`);
+    },
+  };
+}
+
 async function channel(url: string, brokerPid: number, dir: string, mode: 'live' | 'outage', events: number) {
   const rxCpu0 = process.cpuUsage();
   const brokerCpu0 = procCpuMs(brokerPid);
-  const rxClient = await connect(url, `rx-${mode}`);
-  let got = 0;
-  const rx = createChannelReceiver({ client: rxClient, app: 'bench', channel: mode, onEvents: (_p, evs) => { got += evs.length; }, onWatermark: () => {} });
-  await rx.start();
+  const rx = await countingReceiver(url, mode);
   const e = edge([mode, url, dir, String(events)]);
   const idle = await e.idle;
   const r = await e.done;
-  rx.close(); await rxClient.endAsync();
-  if (got < events) throw new Error(`receiver got ${got} of ${events} events`);
+  await rx.close(events);
   const ms = (r.t2 as number) - (r.t0 as number);
   const rxCpu = process.cpuUsage(rxCpu0);
   // The receiver and the broker work only while events flow (in an outage, only once it ends).
@@ -132,14 +142,10 @@ async function latency(url: string, dir: string, rate: number, seconds: number) 
  * the backlog drains (until the receiver acked its last event) with live data arriving behind it.
  */
 async function catchup(url: string, dir: string, backlog: number, rate: number) {
-  const rxClient = await connect(url, 'rx-catchup');
-  let got = 0;
-  const rx = createChannelReceiver({ client: rxClient, app: 'bench', channel: 'catchup', onEvents: (_p, evs) => { got += evs.length; }, onWatermark: () => {} });
-  await rx.start();
+  const rx = await countingReceiver(url, 'catchup');
   const r = await edge(['catchup', url, dir, String(backlog), String(rate)]).done;
-  rx.close(); await rxClient.endAsync();
   const live = r.live as number;
-  if (got < backlog + live) throw new Error(`receiver got ${got} of ${backlog + live} events`);
+  await rx.close(backlog + live);
   const ms = r.caughtUpMs as number;
   return { replayRate: (backlog * 1000) / ms, liveRate: (live * 1000) / ms, ms };
 }

@@ -54,8 +54,7 @@ export class ChannelFrameStore implements IStore {
 
   put(packet: Packet, cb: () => void): this {
     if (packet.cmd === 'publish' && packet.messageId !== undefined && isChannelData(packet.topic)) {
-      const { payload: _copy, ...rest } = packet;
-      this.frames.set(packet.messageId, { ...rest, payload: EMPTY } as Packet);
+      this.frames.set(packet.messageId, { ...packet, payload: EMPTY });
       cb();
       return this;
     }
@@ -71,14 +70,13 @@ export class ChannelFrameStore implements IStore {
   }
 
   del(packet: Pick<Packet, 'messageId'>, cb: PacketCallback): this {
-    const id = packet.messageId;
-    const frame = id === undefined ? undefined : this.frames.get(id);
-    if (frame && id !== undefined) {
-      this.frames.delete(id);
-      cb(undefined, frame);
+    const frame = packet.messageId === undefined ? undefined : this.frames.get(packet.messageId);
+    if (!frame) {
+      this.inner.del(packet, cb);
       return this;
     }
-    this.inner.del(packet, cb);
+    this.frames.delete(packet.messageId!);
+    cb(undefined, frame);
     return this;
   }
 

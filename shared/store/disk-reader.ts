@@ -37,7 +37,7 @@ export class ReadBuffer {
 
   /** The buffer, if no other read holds it; `free` gives it back. */
   take(): Buffer | undefined {
-    if (this.busy || this.bytes <= 0) return undefined;
+    if (this.busy) return undefined;
     this.busy = true;
     this.buf ??= Buffer.allocUnsafeSlow(this.bytes);
     return this.buf;
