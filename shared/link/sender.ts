@@ -123,8 +123,9 @@ export class ChannelSender implements Collector {
   /** Events pushed since the last position mark: only those belong to the next source batch. */
   private sinceMark = 0;
 
-  /** Resolves once the newest ack has been applied to the outbox (records trimmed). */
+  /** Resolves once the newest ack has been applied to the outbox (records trimmed, cursor durable). */
   private trimmed: Promise<void> = Promise.resolve();
+  private positionsSaved: Promise<void> = Promise.resolve();
   private pendingWm = -Infinity;
 
   /**
@@ -321,9 +322,11 @@ export class ChannelSender implements Collector {
     this.lastProgress = this.clock.now();
     this.marks.dropUpTo(seq);
     this.wakeWaiters();
-    // Positions of what is acked are saved before the log forgets those records.
-    const saved = this.opts.positions?.persistUpTo(seq) ?? Promise.resolve();
-    this.trimmed = Promise.all([this.trimmed, saved]).then(() => this.log.ack(seq))
+    // Positions of what is acked are saved (in order) before the log forgets those records.
+    // Only the saves chain: the log's ack trims at once and resolves with its (paced) cursor.
+    const saved = Promise.all([this.positionsSaved.catch(() => {}), this.opts.positions?.persistUpTo(seq)]);
+    this.positionsSaved = saved.then(() => undefined);
+    this.trimmed = saved.then(() => this.log.ack(seq))
       .catch(() => { /* the log reports faults on its own status stream */ });
     this.kick();
   }

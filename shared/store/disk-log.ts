@@ -9,6 +9,7 @@ import { describeError, IoError, type SluiceError } from '../errors.ts';
 import { BlockPool, BLOCK_BYTES } from './block-pool.ts';
 import { Committer, type StagedPart } from './committer.ts';
 import { writeCursor } from './cursor-file.ts';
+import { CursorWriter } from './cursor-writer.ts';
 import { ReadBuffer, readRecords } from './disk-reader.ts';
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from './frame.ts';
 import { IoQueue } from './io-queue.ts';
@@ -31,16 +32,13 @@ export class DiskLogImpl implements DiskLog {
   /** Where lending reads from disk go, reused: a few frames' worth (256 KiB by default). */
   private readonly readBuffer = new ReadBuffer(1024 * 1024);
   private readonly io = new IoQueue();
-  /** Cursor writes run beside commits (another file), so a commit never waits behind one. */
-  private readonly cursorIo = new IoQueue();
+  private readonly cursor: CursorWriter;
   private readonly committer: Committer;
   private readonly counters = new LogCounters();
   private readonly waiters = new SeqWaiters();
   private readonly writable = new WritableWaiters();
   private durable: number;
   private closed: Promise<void> | undefined;
-  private cursorQueued: Promise<void> | undefined;
-  private persisted = { acked: -1, head: -1 };
   private relieving: Promise<void> | undefined;
   private ageTimer: unknown;
 
@@ -52,6 +50,12 @@ export class DiskLogImpl implements DiskLog {
     private nextSeq: number,
     readonly recovery: RecoveryReport,
   ) {
+    this.cursor = new CursorWriter(cfg.clock, cfg.cursorIntervalMs, {
+      current: () => ({ acked: this.acked, head: this.index.head }),
+      write: (c) => writeCursor(cfg.fs, dir, c),
+      after: () => this.afterCursor(),
+      fault: (err) => this.reportFault('STORE_CURSOR_WRITE_FAILED', err),
+    });
     this.durable = nextSeq - 1;
     // Blocks the cache holds come back for new groups; a few spare ones cover the groups in flight.
     const pool = new BlockPool(Math.ceil(cfg.tailCacheBytes / BLOCK_BYTES) + 4);
@@ -70,7 +74,7 @@ export class DiskLogImpl implements DiskLog {
 
   /** Drops segments the cursor already covers and rewrites a cursor recovery found unusable. */
   async start(): Promise<void> {
-    if (this.index.segments.length > 1 || this.recovery.warnings.length > 0) await this.requestCursor();
+    if (this.index.segments.length > 1 || this.recovery.warnings.length > 0) await this.requestCursor(true);
   }
 
   get maxRecordBytes(): number {
@@ -221,26 +225,12 @@ export class DiskLogImpl implements DiskLog {
     return this.requestCursor();
   }
 
-  /** Persists the cursor (coalescing requests), then deletes segments it no longer needs. */
-  private requestCursor(): Promise<void> {
-    if (this.cursorQueued) return this.cursorQueued;
-    this.cursorQueued = this.cursorIo.run(() =>
-      this.persistCursor().catch((err: unknown) => this.reportFault('STORE_CURSOR_WRITE_FAILED', err)),
-    );
-    return this.cursorQueued;
+  /** Persists the cursor (see CursorWriter), then deletes segments it no longer needs. */
+  private requestCursor(now = false): Promise<void> {
+    return this.cursor.request(now);
   }
 
-  private async persistCursor(): Promise<void> {
-    this.cursorQueued = undefined;
-    const c = { acked: this.acked, head: this.index.head };
-    if (c.acked !== this.persisted.acked || c.head !== this.persisted.head) {
-      try {
-        await writeCursor(this.cfg.fs, this.dir, c);
-        this.persisted = c;
-      } catch (err) {
-        this.reportFault('STORE_CURSOR_WRITE_FAILED', err);
-      }
-    }
+  private async afterCursor(): Promise<void> {
     // Segment files change on the commit queue only (commits, rolls, compaction), so the
     // deletions run there. Deleting before the cursor is durable would be safe too: the active
     // segment, which bounds the next seq, is never deleted, and a restart resends from the
@@ -279,7 +269,7 @@ export class DiskLogImpl implements DiskLog {
     if (!oldest || oldest.lastSeq > this.durable) return;
     this.evictOldest('size', () => this.index.head <= oldest.lastSeq);
     // The room is needed by the write retried next: delete now, ahead of it on the commit queue
-    // (safe before the cursor is durable, see persistCursor).
+    // (safe before the cursor is durable, see afterCursor).
     if (this.index.hasTrimmedSegments()) void this.io.run(() => this.deleteTrimmed());
   }
 
@@ -386,7 +376,7 @@ export class DiskLogImpl implements DiskLog {
       this.waiters.rejectAll(err);
     }
     await this.relieving;
-    await this.requestCursor();
+    await this.requestCursor(true);
     await this.io.idle();
     await this.handles.closeAll();
     for (const seg of this.index.segments) {

@@ -1,6 +1,7 @@
 /**
  * A file layer that fails on demand, for fault tests of the log and of anything built on it: `ENOSPC` (a write stores half its bytes
- * then fails, as a full disk does), `EROFS` (every mutation fails) or `EIO` (fsync fails).
+ * then fails, as a full disk does), `EROFS` (every mutation fails) or `EIO` (fsync fails, and so
+ * does a write to a file opened with `syncWrites`, whose flush is part of the write).
  * Reads always work. Wraps the real node:fs layer, so files are real.
  */
 import { nodeFileLayer, type FileLayer, type LogFile } from './file-layer.ts';
@@ -15,6 +16,7 @@ export interface FaultyFileLayer {
   /** Operations that failed because of the mode. */
   failures: number;
   writes: number;
+  /** fsyncs, and writes that synced themselves (`syncWrites`). */
   syncs: number;
 }
 
@@ -47,8 +49,14 @@ export function createFaultyFileLayer(inner: FileLayer = nodeFileLayer): FaultyF
       refuse('write', ['ENOSPC', 'EROFS']);
       if (!writable) throw fail('EBADF', 'write to a read-only handle');
       await f.writev(buffers, position);
+      if (f.syncsWrites) {
+        // The bytes reached the file; the flush inside the write is what fails.
+        state.syncs++;
+        refuse('write (synced)', ['EIO']);
+      }
     },
     read: (b, o, l, p) => f.read(b, o, l, p),
+    syncsWrites: f.syncsWrites,
     async sync() {
       state.syncs++;
       refuse('fsync', ['EIO', 'EROFS']);
@@ -62,9 +70,9 @@ export function createFaultyFileLayer(inner: FileLayer = nodeFileLayer): FaultyF
     close: () => f.close(),
   });
   const fs: FileLayer = {
-    async open(path, flags) {
+    async open(path, flags, opts) {
       if (flags !== 'r') refuse(`open ${path}`, flags === 'r+' ? ['EROFS'] : ['EROFS', 'ENOSPC']);
-      return wrap(await inner.open(path, flags), flags !== 'r');
+      return wrap(await inner.open(path, flags, opts), flags !== 'r');
     },
     readdir: (d) => inner.readdir(d),
     async mkdir(d) {

@@ -2,7 +2,14 @@
  * The few file operations the log needs, as an interface so tests can inject faults
  * (ENOSPC, EROFS, EIO) without a real full disk. `nodeFileLayer` is the real one.
  */
-import { promises as fsp } from 'node:fs';
+import { constants, promises as fsp } from 'node:fs';
+
+/** The open(2) flags behind a writable `OpenFlags`, to add O_DSYNC to. */
+function numericFlags(flags: Exclude<OpenFlags, 'r'>): number {
+  const { O_RDWR, O_WRONLY, O_CREAT, O_TRUNC, O_EXCL } = constants;
+  if (flags === 'r+') return O_RDWR;
+  return O_WRONLY | O_CREAT | (flags === 'w' ? O_TRUNC : O_EXCL);
+}
 
 /** An open file; positions are explicit so a retried write lands where the failed one began. */
 export interface LogFile {
@@ -11,6 +18,8 @@ export interface LogFile {
   /** Reads up to `length` bytes at `position` into `buffer[offset..]`; returns bytes read. */
   read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   sync(): Promise<void>;
+  /** Whether every write is on disk when it resolves (opened with `syncWrites`): no sync needed after it. */
+  readonly syncsWrites: boolean;
   truncate(length: number): Promise<void>;
   size(): Promise<number>;
   close(): Promise<void>;
@@ -19,13 +28,21 @@ export interface LogFile {
 /** `r` read, `r+` read-write existing, `w` create or truncate, `wx` create new. */
 export type OpenFlags = 'r' | 'r+' | 'w' | 'wx';
 
+export interface OpenOptions {
+  /**
+   * Each write resolves only once its bytes (and the file size) are on disk, as write + fdatasync
+   * in one call (O_DSYNC). A layer may ignore it; its files then say `syncsWrites: false`.
+   */
+  readonly syncWrites?: boolean;
+}
+
 /**
  * Directory and file operations of a log. Implement it to run the log on another store or to
  * inject faults; every method may throw a node-style error with `code` (ENOSPC, EROFS, …).
  * @example const log = await openDiskLog(dir, { fs: createFaultyFileLayer().fs });
  */
 export interface FileLayer {
-  open(path: string, flags: OpenFlags): Promise<LogFile>;
+  open(path: string, flags: OpenFlags, opts?: OpenOptions): Promise<LogFile>;
   readdir(dir: string): Promise<string[]>;
   /** Creates `dir` and its parents if missing. */
   mkdir(dir: string): Promise<void>;
@@ -37,7 +54,7 @@ export interface FileLayer {
 }
 
 class NodeLogFile implements LogFile {
-  constructor(private readonly fh: fsp.FileHandle) {}
+  constructor(private readonly fh: fsp.FileHandle, readonly syncsWrites: boolean) {}
 
   async writev(buffers: readonly Uint8Array[], position: number): Promise<void> {
     let pending = buffers.filter((b) => b.byteLength > 0);
@@ -86,8 +103,9 @@ class NodeLogFile implements LogFile {
  * @example openDiskLog(dir, { fs: { ...nodeFileLayer, unlink: async () => {} } }) // keep files
  */
 export const nodeFileLayer: FileLayer = Object.freeze({
-  async open(path: string, flags: OpenFlags): Promise<LogFile> {
-    return new NodeLogFile(await fsp.open(path, flags));
+  async open(path: string, flags: OpenFlags, opts?: OpenOptions): Promise<LogFile> {
+    const syncWrites = opts?.syncWrites === true && flags !== 'r';
+    return new NodeLogFile(await fsp.open(path, syncWrites ? numericFlags(flags) | constants.O_DSYNC : flags), syncWrites);
   },
   readdir: (dir: string) => fsp.readdir(dir),
   async mkdir(dir: string): Promise<void> {

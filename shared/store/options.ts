@@ -18,8 +18,18 @@ export interface LogOptions {
   readonly segmentBytes?: number;
   /** Longest time the first record of a group waits before the group's write starts (default 5, max 50). */
   readonly groupCommitMs?: number;
-  /** A group commits early once this many bytes are pending (default 1 MiB). */
+  /**
+   * A group commits early once this many bytes are pending (default 32 KiB). On a busy link the
+   * groups then go every few ms, not at the end of each `groupCommitMs` window, and the next
+   * gathers while one is written: at 170 k events/s of 110 bytes, a group every ~2 ms.
+   */
   readonly groupCommitBytes?: number;
+  /**
+   * The ack cursor is written at most this often (default 50 ms; `ack()` resolves once it is).
+   * A crash forgets at most that much ack progress: the restart resends those records, and
+   * receivers drop them as duplicates.
+   */
+  readonly cursorIntervalMs?: number;
   /** Recently committed bytes kept in memory so the sender rarely reads the disk (default 4 MiB). */
   readonly tailCacheBytes?: number;
   /** Largest accepted payload (default 1 MiB, or maxBytes / 4 when smaller). */
@@ -42,6 +52,7 @@ export interface LogConfig {
   readonly segmentBytes: number;
   readonly groupCommitMs: number;
   readonly groupCommitBytes: number;
+  readonly cursorIntervalMs: number;
   readonly tailCacheBytes: number;
   readonly maxRecordBytes: number;
   readonly maxPendingBytes: number;
@@ -96,7 +107,8 @@ export function parseLogOptions(opts: LogOptions = {}, kind: 'disk' | 'memory' =
     overflow,
     segmentBytes,
     groupCommitMs: num(opts, 'groupCommitMs', 5, 0, 50),
-    groupCommitBytes: num(opts, 'groupCommitBytes', MIB, 1024, 256 * MIB),
+    groupCommitBytes: num(opts, 'groupCommitBytes', 32 * 1024, 1024, 256 * MIB),
+    cursorIntervalMs: num(opts, 'cursorIntervalMs', 50, 0, 60_000),
     tailCacheBytes: num(opts, 'tailCacheBytes', 4 * MIB, 0, 1024 * MIB),
     maxRecordBytes,
     maxPendingBytes: num(opts, 'maxPendingBytes', 16 * MIB, 1024, 1024 * MIB),

@@ -13,11 +13,11 @@ function countingLayer() {
   const counts = { readOpens: 0, readCloses: 0 };
   const fs: FileLayer = {
     ...nodeFileLayer,
-    async open(path, flags) {
-      const f = await nodeFileLayer.open(path, flags);
+    async open(path, flags, opts) {
+      const f = await nodeFileLayer.open(path, flags, opts);
       if (flags !== 'r' || !path.endsWith('.seg')) return f;
       counts.readOpens++;
-      return { ...f, writev: f.writev.bind(f), read: f.read.bind(f), sync: f.sync.bind(f), truncate: f.truncate.bind(f), size: f.size.bind(f), close: async () => { counts.readCloses++; await f.close(); } };
+      return { ...f, syncsWrites: f.syncsWrites, writev: f.writev.bind(f), read: f.read.bind(f), sync: f.sync.bind(f), truncate: f.truncate.bind(f), size: f.size.bind(f), close: async () => { counts.readCloses++; await f.close(); } };
     },
   };
   return { fs, counts };

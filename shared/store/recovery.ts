@@ -100,9 +100,10 @@ export async function recoverDir(fs: FileLayer, dir: string): Promise<Recovered>
         await fs.unlink(path).catch(() => undefined);
         continue;
       }
-      const f = await fs.open(path, 'w');
+      // The committer writes on through this handle: opened as it opens segments itself.
+      const f = await fs.open(path, 'w', { syncWrites: true });
       await f.writev([encodeSegmentHeader(base)], 0);
-      await f.sync();
+      if (!f.syncsWrites) await f.sync();
       const fresh = new Segment(base, path, SEGMENT_HEADER_BYTES, true);
       fresh.file = f;
       index.push(fresh);
@@ -133,7 +134,7 @@ export async function recoverDir(fs: FileLayer, dir: string): Promise<Recovered>
     if (scan.badTail && scan.goodEnd < bytes.byteLength) {
       const tail = bytes.byteLength - scan.goodEnd;
       if (isLast) {
-        const f = await fs.open(path, 'r+');
+        const f = await fs.open(path, 'r+', { syncWrites: true });
         await f.truncate(scan.goodEnd);
         await f.sync();
         seg.file = f;

@@ -98,6 +98,31 @@ describe('a channel over MQTT with a disk outbox and end-to-end acks', () => {
     expect(rx.stats().rejectedFrames).toBe(0);
   });
 
+  it('applies every ack to the outbox at once, while the outbox cursor waits for its turn to be written', async () => {
+    const rxClient = await connect(broker.url, 'rx-trim');
+    await receiver('trim', rxClient);
+    const txClient = await connect(broker.url, 'tx-trim');
+    // A cursor written at most once a minute: only the first ack's write happens in this test.
+    const disk = await openDiskLog(join(dir, 'outbox-trim'), { groupCommitMs: 1, cursorIntervalMs: 60_000 });
+    cleanup.push(() => disk.close());
+    let onTrim: (seq: number) => void = () => {};
+    const log = new Proxy(disk, {
+      get(target, key) {
+        if (key === 'ack') return (seq: number) => { onTrim(seq); return target.ack(seq); };
+        const v: unknown = Reflect.get(target, key, target);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const tx = createChannelSender({ client: txClient, app: 'trim', channel: 'readings', producer: 'gw-t', log, maxEventsPerFrame: 100 });
+    cleanup.push(() => tx.close());
+    for (let upTo = 100; upTo <= 300; upTo += 100) {
+      const trimmed = new Promise<void>((resolve) => { onTrim = (seq) => { if (seq >= upTo) resolve(); }; });
+      for (let i = upTo - 100; i < upTo; i++) tx.push(i, undefined, { i });
+      await trimmed; // never, for the third batch, if trims queued behind the cursor's writes
+      expect(disk.stats().ackedSeq).toBe(upTo);
+    }
+  });
+
   it('a watermark that moves with no new events still reaches the receiver, and drained() waits for it', async () => {
     const client = await connect(broker.url, 'rx-5');
     const { marks } = await receiver('end', client);
