@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createChannelReceiver } from '../shared/link/index.ts';
 import { sampleProc } from './fleet/procs.ts';
-import { connect, EVENT_BYTES, LatencyHistogram, wallNow, warmupSeconds } from './link/common.ts';
+import { connect, describeStalls, EVENT_BYTES, LatencyHistogram, type Stalls, wallNow, warmupSeconds, watchStalls } from './link/common.ts';
 import { edgeMain } from './link/edge.ts';
 
 // A million events: long enough (3-5 s) that the figure is the steady state, not the JIT warming up.
@@ -89,18 +89,26 @@ async function countingReceiver(url: string, channel: string) {
   };
 }
 
-async function channel(url: string, brokerPid: number, dir: string, mode: 'live' | 'outage', events: number) {
+/** From now on: the CPU the receiver (this process) and the broker use, and the edge's kernel time, in cores over `ms`. */
+function otherCpu(brokerPid: number): (edgeSysMs: number, ms: number) => string {
   const rxCpu0 = process.cpuUsage();
   const brokerCpu0 = procCpuMs(brokerPid);
+  return (edgeSysMs, ms) => {
+    const rxCpu = process.cpuUsage(rxCpu0);
+    return `receiver ${(((rxCpu.user + rxCpu.system) / 1000) / ms).toFixed(2)} cores, broker ${((procCpuMs(brokerPid) - brokerCpu0) / ms).toFixed(2)} cores; edge kernel time ${(edgeSysMs / ms).toFixed(2)} cores`;
+  };
+}
+
+async function channel(url: string, brokerPid: number, dir: string, mode: 'live' | 'outage', events: number) {
+  const cpu = otherCpu(brokerPid);
   const rx = await countingReceiver(url, mode);
   const e = edge([mode, url, dir, String(events)]);
   const idle = await e.idle;
   const r = await e.done;
   await rx.close(events);
   const ms = (r.t2 as number) - (r.t0 as number);
-  const rxCpu = process.cpuUsage(rxCpu0);
   // The receiver and the broker work only while events flow (in an outage, only once it ends).
-  const others = `receiver ${(((rxCpu.user + rxCpu.system) / 1000) / ms).toFixed(2)} cores, broker ${((procCpuMs(brokerPid) - brokerCpu0) / ms).toFixed(2)} cores; edge kernel time ${(r.sysMs as number / ms).toFixed(2)} cores`;
+  const others = cpu(r.sysMs as number, ms);
   return { others, rate: (events * 1000) / ms, appendRate: (events * 1000) / (r.appendedMs as number), cpuMs: r.cpuMs as number, ms, idleRss: idle.rss as number, peak: r.peak as number, atPeak: describePeak(r.atPeak), outageRss: r.outageRss as number[] };
 }
 
@@ -108,7 +116,7 @@ async function channel(url: string, brokerPid: number, dir: string, mode: 'live'
  * Added latency at a fixed rate: time from push at the edge to delivery here, over the events
  * pushed after the edge's warm-up (BENCH_LAT_WARMUP_S, default 2 s); `withWarmup` counts all.
  */
-async function latency(url: string, dir: string, rate: number, seconds: number) {
+async function latency(url: string, brokerPid: number, dir: string, rate: number, seconds: number) {
   const rxClient = await connect(url, 'rx-lat');
   // Histograms, not arrays of times: the bench's own memory stays out of the receiver's GC.
   const measured = new LatencyHistogram();
@@ -125,13 +133,16 @@ async function latency(url: string, dir: string, rate: number, seconds: number) 
     },
   });
   await rx.start();
+  const cpu = otherCpu(brokerPid);
+  const rxStalls = watchStalls();
   const e = edge(['paced', url, dir, String(rate), String(seconds)]);
   const r = await e.done;
+  const ms = (r.t2 as number) - (r.t0 as number);
+  const others = cpu(r.sysMs as number, ms);
   rx.close(); await rxClient.endAsync();
-  const st = r.stalls as { loopP99: number; loopMax: number; gcCount: number; gcP99: number; gcMax: number; gcTotal: number };
-  const stalls = `edge event loop delay p99 ${st.loopP99.toFixed(1)} ms, max ${st.loopMax.toFixed(1)} ms; ${st.gcCount} GC pauses, p99 ${st.gcP99.toFixed(1)} ms, max ${st.gcMax.toFixed(1)} ms, ${st.gcTotal.toFixed(0)} ms in all`;
+  const stalls = `${describeStalls('edge', r.stalls as Stalls)}; ${describeStalls('receiver', rxStalls.stop())}`;
   return {
-    p50: measured.quantile(0.5)!, p99: measured.quantile(0.99)!, n: measured.count, cpuMs: r.cpuMs as number, ms: (r.t2 as number) - (r.t0 as number), peak: r.peak as number, atPeak: describePeak(r.atPeak),
+    p50: measured.quantile(0.5)!, p99: measured.quantile(0.99)!, n: measured.count, cpuMs: r.cpuMs as number, ms, others, peak: r.peak as number, atPeak: describePeak(r.atPeak),
     withWarmup: `with the warm-up: p50 ${all.quantile(0.5)!.toFixed(2)} ms, p99 ${all.quantile(0.99)!.toFixed(2)} ms over ${all.count} events`,
     durable: `push -> durable in the outbox p50 ${(r.durableP50 as number).toFixed(2)} ms, p99 ${(r.durableP99 as number).toFixed(2)} ms; ${stalls}`,
   };
@@ -163,8 +174,8 @@ async function main(): Promise<void> {
   try {
     if (process.env.BENCH_LAT_RATE !== undefined && process.env.BENCH_ONLY === 'latency') {
       // Only the latency phase, at a given rate: for finding what sets it.
-      const lat = await latency(broker.url, dir, Number(process.env.BENCH_LAT_RATE), 5);
-      console.log(`  added latency at ${process.env.BENCH_LAT_RATE} events/s (${lat.n} events after the warm-up): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms (${lat.withWarmup}); ${lat.durable}; RSS peak ${lat.peak} MB (${lat.atPeak})`);
+      const lat = await latency(broker.url, broker.pid, dir, Number(process.env.BENCH_LAT_RATE), 5);
+      console.log(`  added latency at ${process.env.BENCH_LAT_RATE} events/s (${lat.n} events after the warm-up): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms (${lat.withWarmup}); edge used ${cores(lat.cpuMs, lat.ms)} cores, ${lat.others}; ${lat.durable}; RSS peak ${lat.peak} MB (${lat.atPeak})`);
       return;
     }
     if (process.env.BENCH_ONLY === 'catchup') {
@@ -185,14 +196,14 @@ async function main(): Promise<void> {
     const replay = await channel(broker.url, broker.pid, dir, 'outage', BACKLOG);
     const catchUp = await catchup(broker.url, dir, BACKLOG, STEADY_RATE);
     const half = Number(process.env.BENCH_LAT_RATE ?? Math.round(live.rate / 2));
-    const lat = await latency(broker.url, dir, half, 5);
+    const lat = await latency(broker.url, broker.pid, dir, half, 5);
     const rawMs = (N * 1000) / raw.rate;
     console.log(`edge -> cloud over loopback MQTT, ${EVENT_BYTES}-byte JSON events; broker, edge (sender only) and cloud (receiver) in 3 processes`);
     console.log(`  raw mqtt.js, 1 event per QoS 1 message      ${(raw.rate / 1000).toFixed(1)} k events/s  (edge process used ${cores(raw.cpuMs, rawMs)} cores)`);
     console.log(`  sluice channel, disk outbox, e2e acks       ${(live.rate / 1000).toFixed(1)} k events/s  (${(live.rate / raw.rate).toFixed(1)}x raw; edge process used ${cores(live.cpuMs, live.ms)} cores: ${((N * 1000) / live.cpuMs / 1000).toFixed(0)} k events per edge CPU-second; ${live.others})`);
     console.log(`  replay of a ${BACKLOG.toLocaleString()}-event backlog after an outage  ${(replay.rate / 1000).toFixed(1)} k events/s  (${(replay.rate / live.rate).toFixed(1)}x the steady rate; appended at ${(replay.appendRate / 1000).toFixed(0)} k/s; edge used ${cores(replay.cpuMs, replay.ms)} cores; ${replay.others})`);
     console.log(`  replay of the same backlog while live data arrives at a steady ${(STEADY_RATE / 1000).toFixed(0)} k events/s  ${(catchUp.replayRate / 1000).toFixed(1)} k events/s  (${(catchUp.replayRate / STEADY_RATE).toFixed(1)}x the steady rate; caught up in ${(catchUp.ms / 1000).toFixed(2)} s, live pushed at ${(catchUp.liveRate / 1000).toFixed(1)} k/s meanwhile)`);
-    console.log(`  added latency at half the channel's max (${(half / 1000).toFixed(0)} k events/s, ${lat.n} events after the warm-up): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms  (${lat.withWarmup}; edge used ${cores(lat.cpuMs, lat.ms)} cores; ${lat.durable})`);
+    console.log(`  added latency at half the channel's max (${(half / 1000).toFixed(0)} k events/s, ${lat.n} events after the warm-up): p50 ${lat.p50.toFixed(2)} ms, p99 ${lat.p99.toFixed(2)} ms  (${lat.withWarmup}; edge used ${cores(lat.cpuMs, lat.ms)} cores, ${lat.others}; ${lat.durable})`);
     console.log(`  edge (sender-only) process RSS: idle ${live.idleRss} MB (raw mqtt.js publisher idle ${raw.idleRss} MB), peak under load ${live.peak} MB (${live.atPeak}), at half rate ${lat.peak} MB (${lat.atPeak})`);
     console.log(`  during the outage, every 10% of the backlog: ${replay.outageRss.join(' ')} MB; peak appending+draining ${replay.peak} MB (${replay.atPeak})`);
   } finally {

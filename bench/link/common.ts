@@ -1,4 +1,5 @@
 /** What both sides of the link benchmark share: the event, the MQTT connect, the clock. */
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { ChannelFrameStore } from '../../shared/link/index.ts';
 
@@ -47,4 +48,29 @@ export class LatencyHistogram {
     }
     return undefined;
   }
+}
+
+/** What stalled this process's event loop while watched: its delay and the GC pauses, in ms. */
+export interface Stalls { loopP99: number; loopMax: number; gcCount: number; gcP99: number; gcMax: number; gcTotal: number }
+
+/** Starts watching this process's event-loop delay and GC pauses; `stop()` ends it and tells. */
+export function watchStalls(): { stop(): Stalls } {
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  const gcPauses: number[] = [];
+  const gc = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcPauses.push(e.duration); });
+  gc.observe({ entryTypes: ['gc'] });
+  return {
+    stop() {
+      loop.disable();
+      gc.disconnect();
+      gcPauses.sort((x, y) => x - y);
+      return { loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6, gcCount: gcPauses.length, gcP99: gcPauses[Math.floor(0.99 * gcPauses.length)] ?? 0, gcMax: gcPauses.at(-1) ?? 0, gcTotal: gcPauses.reduce((a, b) => a + b, 0) };
+    },
+  };
+}
+
+/** The stalls, as the benchmark prints them. */
+export function describeStalls(who: string, st: Stalls): string {
+  return `${who} event loop delay p99 ${st.loopP99.toFixed(1)} ms, max ${st.loopMax.toFixed(1)} ms; ${st.gcCount} GC pauses, p99 ${st.gcP99.toFixed(1)} ms, max ${st.gcMax.toFixed(1)} ms, ${st.gcTotal.toFixed(0)} ms in all`;
 }

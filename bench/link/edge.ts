@@ -15,10 +15,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createChannelSender, reconnectClient } from '../../shared/link/index.ts';
 import { openDiskLog } from '../../shared/store/index.ts';
-import { connect, LatencyHistogram, payload, wallNow, warmupSeconds } from './common.ts';
+import { connect, LatencyHistogram, payload, wallNow, warmupSeconds, watchStalls } from './common.ts';
 
 /** Starts the V8 CPU profiler in this process; the returned function stops it and writes the profile. */
 async function startProfile(): Promise<(file: string) => Promise<void>> {
@@ -111,7 +110,8 @@ async function channel(mode: 'live' | 'outage' | 'catchup' | 'paced', url: strin
   const tx = await connect(url, `tx-${mode}`, true);
   // BENCH_GROUP_COMMIT_MS sets the outbox's group commit bound (default 5 ms).
   const groupCommitMs = process.env.BENCH_GROUP_COMMIT_MS === undefined ? {} : { groupCommitMs: Number(process.env.BENCH_GROUP_COMMIT_MS) };
-  const log = await openDiskLog(join(dir, mode), { maxBytes: 1 << 30, ...groupCommitMs });
+  const groupCommitBytes = process.env.BENCH_GROUP_COMMIT_BYTES === undefined ? {} : { groupCommitBytes: Number(process.env.BENCH_GROUP_COMMIT_BYTES) };
+  const log = await openDiskLog(join(dir, mode), { maxBytes: 1 << 30, ...groupCommitMs, ...groupCommitBytes });
   const outage = mode === 'outage' || mode === 'catchup';
   if (outage) tx.end(true);
   const sender = createChannelSender({
@@ -124,11 +124,7 @@ async function channel(mode: 'live' | 'outage' | 'catchup' | 'paced', url: strin
   const outageRss: number[] = [];
   const durableLat = new LatencyHistogram();
   // What stalls the edge's event loop while it runs: its delay, and the GC pauses in it.
-  const loop = monitorEventLoopDelay({ resolution: 1 });
-  loop.enable();
-  const gcPauses: number[] = [];
-  const gcObserver = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcPauses.push(e.duration); });
-  gcObserver.observe({ entryTypes: ['gc'] });
+  const stalls = watchStalls();
   const { peak } = await peakRss(async () => {
     if (mode === 'paced') {
       const warm = Math.round(a * warmupSeconds());
@@ -196,12 +192,8 @@ async function channel(mode: 'live' | 'outage' | 'catchup' | 'paced', url: strin
   if (profile) await profile(process.env.BENCH_DRAIN_PROFILE!);
   const t2 = wallNow();
   const dq = (p: number): number | undefined => durableLat.quantile(p);
-  loop.disable();
-  gcObserver.disconnect();
-  gcPauses.sort((x, y) => x - y);
-  const stalls = { loopP99: loop.percentile(99) / 1e6, loopMax: loop.max / 1e6, gcCount: gcPauses.length, gcP99: gcPauses[Math.floor(0.99 * gcPauses.length)] ?? 0, gcMax: gcPauses.at(-1) ?? 0, gcTotal: gcPauses.reduce((a, b) => a + b, 0) };
   if (peakSmaps) process.stderr.write(`edge ${mode}: RSS at its peak by mapping: ${smapsSummary(peakSmaps)}\n`);
-  report({ type: 'done', t0: t1, t2, live, caughtUpMs, stalls, atPeak, durableP50: dq(0.5), durableP99: dq(0.99), appendedMs, cpuMs: cpuMs(cpu1), sysMs: sysMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
+  report({ type: 'done', t0: t1, t2, live, caughtUpMs, stalls: stalls.stop(), atPeak, durableP50: dq(0.5), durableP99: dq(0.99), appendedMs, cpuMs: cpuMs(cpu1), sysMs: sysMs(cpu1), peak: Math.max(peak, drainPeak), outageRss, rss: rssMb(), stats: sender.stats() });
   await sender.close(); await log.close(); tx.end(true);
 }
 
