@@ -29,8 +29,10 @@ const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 1_000_000);
  */
 const STEADY_RATE = Number(process.env.BENCH_STEADY_RATE ?? 20_000);
 
+/** Starts `sluice broker` from the bundle; BENCH_BROKER_NODE_OPTIONS (e.g. '--no-memory-reducer') go to its node. */
 async function startBroker(): Promise<{ url: string; pid: number; stop: () => void }> {
-  const child = spawn(process.execPath, ['dist/sluice.mjs', 'broker', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const nodeArgs = (process.env.BENCH_BROKER_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/sluice.mjs', 'broker', '--port', '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (c: Buffer) => { out += c.toString(); const m = /listening on (\S+)/.exec(out); if (m) resolve(m[1]!); });
@@ -198,9 +200,9 @@ async function main(): Promise<void> {
     const catchUp = await catchup(broker.url, dir, BACKLOG, STEADY_RATE);
     const half = Number(process.env.BENCH_LAT_RATE ?? Math.round(live.rate / 2));
     // The latency phase runs twice: on the broker the phases above used, right after them, then
-    // on a broker of its own. Right after the raw baseline's million one-event QoS 1 messages,
-    // aedes has been seen running a full GC every 0.5-1 s for seconds (--trace-gc): pauses of
-    // 4-12 ms that reach the p99 whatever the channel does. Both figures are printed.
+    // on a broker of its own; both figures are printed. The first broker, its young generation
+    // grown by the busy phases, was seen running a full GC every 0.5-1 s through the phase
+    // (--trace-gc; none with BENCH_BROKER_NODE_OPTIONS=--no-memory-reducer), 4-13 ms pauses.
     const shared = await latency(broker.url, broker.pid, join(dir, 'shared-broker'), half, 5);
     const own = await startBroker();
     const lat = await latency(own.url, own.pid, join(dir, 'own-broker'), half, 5).finally(() => own.stop());
