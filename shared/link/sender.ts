@@ -125,7 +125,7 @@ export class ChannelSender implements Collector {
 
   /** Resolves once the newest ack has been applied to the outbox (records trimmed, cursor durable). */
   private trimmed: Promise<void> = Promise.resolve();
-  private positionsSaved: Promise<void> = Promise.resolve();
+  private positionsSaved: Promise<unknown> = Promise.resolve();
   private pendingWm = -Infinity;
 
   /**
@@ -322,12 +322,10 @@ export class ChannelSender implements Collector {
     this.lastProgress = this.clock.now();
     this.marks.dropUpTo(seq);
     this.wakeWaiters();
-    // Positions of what is acked are saved (in order) before the log forgets those records.
-    // Only the saves chain: the log's ack trims at once and resolves with its (paced) cursor.
-    const saved = Promise.all([this.positionsSaved.catch(() => {}), this.opts.positions?.persistUpTo(seq)]);
-    this.positionsSaved = saved.then(() => undefined);
-    this.trimmed = saved.then(() => this.log.ack(seq))
-      .catch(() => { /* the log reports faults on its own status stream */ });
+    // Positions of what is acked are saved, in order, before the log forgets those records;
+    // only the saves chain (the log trims at once; its promise waits for the paced cursor).
+    this.positionsSaved = Promise.all([this.positionsSaved.catch(() => {}), this.opts.positions?.persistUpTo(seq)]);
+    this.trimmed = this.positionsSaved.then(() => this.log.ack(seq)).catch(() => { /* the log reports faults on its own status stream */ });
     this.kick();
   }
 
