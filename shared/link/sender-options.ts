@@ -54,6 +54,8 @@ export interface ChannelSenderStats {
   appendRetries: number;
   /** Events the outbox dropped by its bound before they were ever sent: lost by declared policy. */
   droppedUnsent: number;
+  /** Events pushed after `close()`, or still waiting for a full outbox when it came: not stored. */
+  droppedClosed: number;
   /** Events pushed again after a crash that the outbox already held (a torn batch read again), not stored twice. */
   replaySkipped: number;
   /** Faults in the send loop (it is retried); the newest one's message. */

@@ -96,7 +96,7 @@ export class ChannelSender implements Collector {
     this.received = st.ackedSeq;
     this.nextSeq = st.ackedSeq + 1;
     this.lastProgress = this.clock.now();
-    this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, receivedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0, droppedUnsent: 0, replaySkipped: 0, sendErrors: 0 };
+    this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, receivedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0, droppedUnsent: 0, droppedClosed: 0, replaySkipped: 0, sendErrors: 0 };
     this.toSkip = opts.skipReplayed ?? 0;
     this.onMessage = (topic, payload) => { if (topic === this.ackTopic) this.onControl(payload); };
     // After a reconnect nothing in flight can be trusted: resend from the last acked seq, once
@@ -114,6 +114,7 @@ export class ChannelSender implements Collector {
 
   push(ts: number, key: unknown, value: unknown): void {
     if (this.toSkip > 0) { this.toSkip--; this.stats_.replaySkipped++; return; }
+    if (this.closed) { this.stats_.droppedClosed++; return; }
     this.pending.push([ts, key, value]);
     this.sinceMark++;
     this.scheduleFlush();
@@ -177,7 +178,8 @@ export class ChannelSender implements Collector {
   /** Appends a batch of spans, waiting out a full outbox (reject policy) instead of losing events. */
   private async append(batch: Span[]): Promise<number> {
     for (;;) {
-      if (this.closed) return this.log.stats().durableSeq;
+      // Closed meanwhile, or while waiting for a full outbox: not stored, counted.
+      if (this.closed) { this.stats_.droppedClosed += batch.reduce((n, s) => n + s.count, 0); return this.log.stats().durableSeq; }
       try {
         const range = await this.log.appendSpans(batch, { ts: this.clock.now() });
         this.stats_.appended += range.last - range.first + 1;

@@ -123,6 +123,19 @@ describe('a channel over MQTT with a disk outbox and end-to-end acks', () => {
     }
   });
 
+  it('counts what is pushed after close() and stores none of it; what was pushed in the tick before goes to the outbox', async () => {
+    const txClient = await connect(broker.url, 'tx-closed');
+    const log = createMemoryLog();
+    const tx = createChannelSender({ client: txClient, app: 'closed', channel: 'readings', producer: 'gw-c', log });
+    tx.push(1, undefined, { i: 1 });
+    await tx.close();
+    tx.push(2, undefined, { i: 2 });
+    tx.push(3, undefined, { i: 3 });
+    await tx.flushed();
+    expect(log.stats().durableSeq).toBe(1);
+    expect(tx.stats().droppedClosed).toBe(2);
+  });
+
   it('a watermark that moves with no new events still reaches the receiver, and drained() waits for it', async () => {
     const client = await connect(broker.url, 'rx-5');
     const { marks } = await receiver('end', client);
