@@ -21,9 +21,15 @@ describe('redeploying a new version while a gateway holds a backlog', () => {
     const statuses = await watchStatuses(cloud.mqttUrl);
     try {
       const gw = await procs.edge('gw-1', proxy.url, join(dir, 'gw-1'));
+      let sent: PlugReading[] = [];
       onTestFailed(() => {
         const file = join(dir, 'cloud', 'worker', 'apps', 'plug-log', 'sinks', 'log.jsonl');
-        const lines = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+        const rows = existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Logged) : [];
+        const lines = rows.length;
+        // Which readings are missing, by phase (0 live, 1 buffered in the outage, 2 after the upgrade).
+        const have = new Set(rows.map((r) => `${r.id}|${r.seq}|${r.ts}`));
+        const missing = sent.map((r, i) => ({ i, r })).filter(({ r }) => !have.has(`${r.id}|${r.seq}|${r.ts}`));
+        console.error(`missing ${missing.length}: ${missing.slice(0, 40).map(({ i, r }) => `#${i} ${r.id}/${r.seq} ts ${r.ts}`).join(', ')}`);
         console.error(`logged ${lines} lines\ngw-1 status: ${JSON.stringify(statuses.latest('gw-1')?.apps)}\ncloud-0 status: ${JSON.stringify(statuses.latest('cloud-0')?.apps)}\ngw-1:\n${gw.proc.stderr()}\ncloud:\n${cloud.proc.stderr()}`);
       });
       await Promise.all(['gw-1', 'cloud-0'].map((id) => statuses.until(id, (s) => s.online)));
@@ -45,6 +51,7 @@ describe('redeploying a new version while a gateway holds a backlog', () => {
       const file = join(dir, 'cloud', 'worker', 'apps', 'plug-log', 'sinks', 'log.jsonl');
       const id = (r: { id: string; seq: number; ts: number }) => `${r.id}|${r.seq}|${r.ts}`;
       const all = [...live, ...buffered, ...after];
+      sent = all;
       const logged = await untilFile(file, () => {
         if (!existsSync(file)) return undefined;
         const rows = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Logged);
