@@ -108,7 +108,7 @@ async function raw(url: string, n: number): Promise<void> {
 
 async function channel(mode: 'live' | 'outage' | 'catchup' | 'paced', url: string, dir: string, a: number, b: number): Promise<void> {
   const tx = await connect(url, `tx-${mode}`, true);
-  // BENCH_GROUP_COMMIT_MS sets the outbox's group commit bound (default 5 ms).
+  // BENCH_GROUP_COMMIT_MS / BENCH_GROUP_COMMIT_BYTES set the outbox's group commit bounds (default 5 ms / 32 KiB).
   const groupCommitMs = process.env.BENCH_GROUP_COMMIT_MS === undefined ? {} : { groupCommitMs: Number(process.env.BENCH_GROUP_COMMIT_MS) };
   const groupCommitBytes = process.env.BENCH_GROUP_COMMIT_BYTES === undefined ? {} : { groupCommitBytes: Number(process.env.BENCH_GROUP_COMMIT_BYTES) };
   const log = await openDiskLog(join(dir, mode), { maxBytes: 1 << 30, ...groupCommitMs, ...groupCommitBytes });

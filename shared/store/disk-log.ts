@@ -29,7 +29,7 @@ export class DiskLogImpl implements DiskLog {
   readonly kind = 'disk';
   private readonly cache: TailCache;
   private readonly handles = new ReadHandles();
-  /** Where lending reads from disk go, reused: a few frames' worth (256 KiB by default). */
+  /** Where lending reads from disk go, reused: a few frames' worth. */
   private readonly readBuffer = new ReadBuffer(1024 * 1024);
   private readonly io = new IoQueue();
   private readonly cursor: CursorWriter;
@@ -74,7 +74,7 @@ export class DiskLogImpl implements DiskLog {
 
   /** Drops segments the cursor already covers and rewrites a cursor recovery found unusable. */
   async start(): Promise<void> {
-    if (this.index.segments.length > 1 || this.recovery.warnings.length > 0) await this.requestCursor(true);
+    if (this.index.segments.length > 1 || this.recovery.warnings.length > 0) await this.cursor.request(true);
   }
 
   get maxRecordBytes(): number {
@@ -151,7 +151,7 @@ export class DiskLogImpl implements DiskLog {
     if (records === 0) return;
     this.counters.evict(reason, records, bytes);
     this.wakeWritable();
-    if (this.index.hasTrimmedSegments()) void this.requestCursor();
+    if (this.index.hasTrimmedSegments()) void this.cursor.request();
   }
 
   /** Stages one record covering `count` seqs; returns its last seq. */
@@ -222,14 +222,10 @@ export class DiskLogImpl implements DiskLog {
     this.acked = upto;
     this.index.advanceHead(upto + 1);
     this.wakeWritable();
-    return this.requestCursor();
+    return this.cursor.request();
   }
 
-  /** Persists the cursor (see CursorWriter), then deletes segments it no longer needs. */
-  private requestCursor(now = false): Promise<void> {
-    return this.cursor.request(now);
-  }
-
+  /** After each cursor write (see CursorWriter): deletes segments it no longer needs. */
   private async afterCursor(): Promise<void> {
     // Segment files change on the commit queue only (commits, rolls, compaction), so the
     // deletions run there. Deleting before the cursor is durable would be safe too: the active
@@ -376,7 +372,7 @@ export class DiskLogImpl implements DiskLog {
       this.waiters.rejectAll(err);
     }
     await this.relieving;
-    await this.requestCursor(true);
+    await this.cursor.request(true);
     await this.io.idle();
     await this.handles.closeAll();
     for (const seg of this.index.segments) {

@@ -79,7 +79,7 @@ export function encodeFrame(frame: Frame, limits?: FrameLimits): Uint8Array {
  * const bytes = encodeDataFrame({ type: 'data', producer: 'gw-7', epoch: 0, firstSeq: 5,
  *   lastSeq: 5, watermark: 1000, items: [cbor.encode([1000, undefined, { t: 21.5 }])] });
  */
-export function encodeDataFrame(frame: EncodedDataFrame, limits?: FrameLimits, alloc: (bytes: number) => Uint8Array = newBytes): Uint8Array {
+export function encodeDataFrame(frame: EncodedDataFrame, limits?: FrameLimits, alloc?: (bytes: number) => Uint8Array): Uint8Array {
   const items = frame.items as unknown;
   if (!Array.isArray(items)) throw invalidFrame(frame, `field "items" must be an array of CBOR items, got ${describe(items)}`);
   const problem = checkDataHeader(frame, frame.itemCount ?? items.length, limits ?? DEFAULT_FRAME_LIMITS);
