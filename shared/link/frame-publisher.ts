@@ -48,6 +48,9 @@ export class FramePublisher {
   /** A buffer for a frame of `n` bytes (for `encodeDataFrame`). */
   readonly alloc = (n: number): Uint8Array => this.pool.take(n);
 
+  /** Takes back the buffer of a frame that will not be published after all. */
+  release(frame: Uint8Array): void { this.pool.give(frame); }
+
   publish(frame: Uint8Array): void {
     // QoS 1: the broker's PUBACK only ends the retransmission; trimming waits for the receiver.
     // The callback comes on the PUBACK, or when the frame is dropped with its connection.

@@ -218,9 +218,19 @@ export class ChannelSender implements Collector {
       const allowed = this.allowance();
       if (allowed === 0) return;
       // The frame is built while the read lends the records: no copy of them out of the log.
-      const frame = await this.log.readWith(this.nextSeq, allowed, this.maxBytes, (read) => this.frameOf(read));
+      // A rewind (a resend request, a reconnect) or an ack from a receiver that is ahead can
+      // move nextSeq while the read runs: records read from the old place are then not sent as
+      // if they followed the new one (the gap between would read as dropped by the outbox).
+      const from = this.nextSeq;
+      const frame = await this.log.readWith(from, allowed, this.maxBytes, (read) => (this.nextSeq === from ? this.frameOf(read, from) : null));
       if (frame === undefined) return;
-      if (frame === null) continue;
+      if (frame === null || this.nextSeq !== from) {
+        if (frame) this.frames.release(frame.bytes);
+        // All acked meanwhile: go on after the ack.
+        if (this.nextSeq <= this.acked) this.nextSeq = this.acked + 1;
+        continue;
+      }
+      if (frame.resent) this.stats_.eventsResent += frame.count;
       this.bucket.spend(frame.count);
       this.send(frame.bytes, frame.watermark);
       this.inflight.push(frame.last);
@@ -232,21 +242,21 @@ export class ChannelSender implements Collector {
   }
 
   /**
-   * The next data frame, encoded, from records read at `nextSeq`: undefined when there were
-   * none, null when all were acked meanwhile.
+   * The next data frame, encoded, from records read at `from`: undefined when there were none,
+   * null when all were acked meanwhile.
    */
-  private frameOf(read: readonly LogRecord[]): { bytes: Uint8Array; last: number; count: number; watermark: number } | null | undefined {
+  private frameOf(read: readonly LogRecord[], from: number): { bytes: Uint8Array; last: number; count: number; watermark: number; resent: boolean } | null | undefined {
     if (read.length === 0) return undefined;
     // An ack may have moved on while the read ran: what is acked is not sent again (a span
     // the ack reached into goes again whole: the receiver drops the seqs it has).
     const records = read.filter((r) => r.seq + r.count - 1 > this.acked);
-    if (this.nextSeq <= this.acked) this.nextSeq = this.acked + 1;
     if (records.length === 0) return null;
     // One frame per contiguous run; a jump in seqs is records the outbox dropped by policy.
+    const expected = Math.max(from, this.acked + 1);
     const first = records[0]!.seq;
-    const dropped = first > this.nextSeq ? first - this.nextSeq : 0;
+    const dropped = first > expected ? first - expected : 0;
     // Evicted after being sent, they were delivered (or will be re-asked for): count only the rest.
-    if (dropped > 0) this.stats_.droppedUnsent += Math.max(0, first - Math.max(this.nextSeq, this.highestSent + 1));
+    if (dropped > 0) this.stats_.droppedUnsent += Math.max(0, first - Math.max(expected, this.highestSent + 1));
     // The stored CBOR items go into the frame as they are (issue 3): only the position a
     // span ending a source batch carries is decoded here.
     const items: Uint8Array[] = [];
@@ -264,8 +274,8 @@ export class ChannelSender implements Collector {
       type: 'data', producer: this.producer, epoch: this.epoch, firstSeq: first, lastSeq: last,
       watermark, items, itemCount: count, ...(dropped > 0 ? { dropped } : {}), baseSeq: Math.min(this.acked, first - dropped - 1),
     };
-    if (first <= this.stats_.ackedSeq || first < this.highestSent) this.stats_.eventsResent += count;
-    return { bytes: encodeDataFrame(frame, undefined, this.frames.alloc), last, count, watermark };
+    const resent = first <= this.stats_.ackedSeq || first < this.highestSent;
+    return { bytes: encodeDataFrame(frame, undefined, this.frames.alloc), last, count, watermark, resent };
   }
 
   /** Events the rate cap lets out now; when none, a timer wakes the send loop when some are. */
