@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFailed } from 'vitest';
 import { ensureBundle, sluice } from '../support/bundle.ts';
 import { fleetProcesses, runs, watchStatuses } from './fleet-processes.ts';
 import { readWindows, sendPlugReadings, untilClosedWindows, untilFile } from './plug-data.ts';
@@ -62,6 +62,8 @@ describe('crashes: a gateway restarted while the coordinator is down, then the c
   it('a gateway whose uplink is down stops cleanly on SIGTERM and tries its uplink no more', async () => {
     const cloud = await procs.cloud(join(dir, 'cloud-sigterm'));
     const gw = await procs.edge('gw-9', cloud.mqttUrl, join(dir, 'gw-9'));
+    // It hung once under load (1 run in ~12): say how far the gateway got.
+    onTestFailed(() => console.error(`gw-9 exit code ${gw.proc.child.exitCode}, signal ${gw.proc.child.signalCode}\nstdout:\n${gw.proc.stdout()}\nstderr:\n${gw.proc.stderr()}`));
     await gw.proc.waitFor(/connected to/);
     cloud.proc.child.kill('SIGKILL');
     await cloud.proc.exit;
