@@ -4,6 +4,7 @@ import type { Collector } from '../ops/index.ts';
 import type { LogRecord, OutboxLog, Span } from '../store/index.ts';
 import { channelAckTopic, channelDataTopic, decodeFrame, encodeDataFrame, type EncodedDataFrame } from '../wire/index.ts';
 import { keepNoDelay } from './no-delay.ts';
+import { DrainWaiters } from './drain-waiters.ts';
 import { FramePublisher } from './frame-publisher.ts';
 import { readSpan, toSpans, type Cut, type PendingEvent } from './outbox-record.ts';
 import { TokenBucket } from './token-bucket.ts';
@@ -71,6 +72,7 @@ export class ChannelSender implements Collector {
   /** The newest watermark sent, and the newest the receiver confirmed holding. */
   private sentWatermark = -Infinity;
   private ackedWatermark = -Infinity;
+  private readonly drains = new DrainWaiters();
   private readonly stats_: ChannelSenderStats;
   private readonly onMessage: (topic: string, payload: Buffer) => void;
   private readonly onConnect: () => void;
@@ -95,6 +97,7 @@ export class ChannelSender implements Collector {
     this.acked = st.ackedSeq;
     this.received = st.ackedSeq;
     this.nextSeq = st.ackedSeq + 1;
+    this.drains.update(this.acked, this.ackedWatermark);
     this.lastProgress = this.clock.now();
     this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, receivedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0, droppedUnsent: 0, droppedClosed: 0, replaySkipped: 0, sendErrors: 0 };
     this.toSkip = opts.skipReplayed ?? 0;
@@ -316,7 +319,7 @@ export class ChannelSender implements Collector {
   private onAck(seq: number, watermark: number | undefined, received: number | undefined): void {
     if (watermark !== undefined && watermark > this.ackedWatermark) {
       this.ackedWatermark = watermark;
-      this.wakeWaiters();
+      this.drains.update(this.acked, this.ackedWatermark);
     }
     const arrived = Math.max(seq, received ?? seq);
     if (arrived > this.received) {
@@ -333,7 +336,7 @@ export class ChannelSender implements Collector {
     this.stats_.ackedSeq = seq;
     this.lastProgress = this.clock.now();
     this.marks.dropUpTo(seq);
-    this.wakeWaiters();
+    this.drains.update(this.acked, this.ackedWatermark);
     // Positions of what is acked are saved, in order, before the log forgets those records;
     // only the saves chain (the log trims at once; its promise waits for the paced cursor).
     this.positionsSaved = Promise.all([this.positionsSaved.catch(() => {}), this.opts.positions?.persistUpTo(seq)]);
@@ -376,24 +379,8 @@ export class ChannelSender implements Collector {
   async drained(): Promise<void> {
     await this.flushed();
     const seq = await this.appended;
-    const watermark = this.marks.at(seq);
-    if (!this.isDrained(seq, watermark) && !this.closed) {
-      await new Promise<void>((resolve) => this.ackWaiters.push({ seq, watermark, resolve }));
-    }
+    if (!this.closed) await this.drains.until(seq, this.marks.at(seq));
     await this.trimmed;
-  }
-
-  private isDrained(seq: number, watermark: number): boolean {
-    return this.acked >= seq && this.ackedWatermark >= watermark;
-  }
-
-  private ackWaiters: { seq: number; watermark: number; resolve: () => void }[] = [];
-
-  private wakeWaiters(): void {
-    if (this.ackWaiters.length === 0) return;
-    const done = this.ackWaiters.filter((w) => this.isDrained(w.seq, w.watermark));
-    this.ackWaiters = this.ackWaiters.filter((w) => !this.isDrained(w.seq, w.watermark));
-    for (const w of done) w.resolve();
   }
 
   stats(): ChannelSenderStats { return { ...this.stats_ }; }
@@ -407,7 +394,6 @@ export class ChannelSender implements Collector {
     this.client.removeListener('message', this.onMessage);
     this.client.removeListener('connect', this.onConnect);
     this.stopNoDelay();
-    for (const w of this.ackWaiters) w.resolve();
-    this.ackWaiters = [];
+    this.drains.releaseAll();
   }
 }
