@@ -68,6 +68,11 @@ export interface PartChannels {
   /** A producer's last-will said it went offline: it stops holding any inbound watermark back. */
   markOffline(producer: string): void;
   stats(): { outbound: Record<string, ChannelSenderStats & { backlog: number; undelivered: number }>; inbound: Record<string, ChannelReceiverStats> };
+  /**
+   * Stops the receivers at once (synchronously: call it in the turn that stops the run, which
+   * drops what it is given from then on), sends the acks the written results allow, then closes
+   * the senders and their outboxes.
+   */
   close(): Promise<void>;
 }
 
@@ -208,10 +213,12 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
     }),
     close() {
       return closing ??= (async () => {
+        // No more deliveries, at once: a run that is stopping drops what it is given, and the
+        // gate would ack it (what arrives from now on stays in its producer's outbox).
+        for (const r of receivers.values()) r.close();
         // Acks the last results allow (all of them at the end of a stream) go out before closing.
         await gate?.settle();
         gate?.close();
-        for (const r of receivers.values()) r.close();
         for (const end of ends.splice(0)) end();
         for (const { sender, log } of senders) {
           await sender.close();
