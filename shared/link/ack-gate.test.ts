@@ -26,7 +26,7 @@ describe('AckGate', () => {
     let release!: () => void;
     let flushes = 0;
     const gate = new AckGate(horizon, () => { flushes++; log.push('flush'); return hold ? new Promise<void>((r) => { release = r; }) : Promise.resolve(); },
-      async (wm) => { log.push(`persist ${wm}`); }, 0);
+      async (wm) => { log.push(`persist ${wm}`); }, 0, ['c']);
     const ack = (name: string) => () => { log.push(`ack ${name}`); };
     return { gate, log, ack, flush: () => release(), flushes: () => flushes };
   };
@@ -34,14 +34,14 @@ describe('AckGate', () => {
 
   it('acks an event only after the watermark passes its time by the horizon, its results are written and the watermark saved', async () => {
     const { gate, log, ack, flush } = setup(10);
-    gate.observed('p', 5);
-    gate.delivered('p', 1, ack('p1'));
+    gate.observed('c', 'p', 5);
+    gate.delivered('c', 'p', 1, ack('p1'));
     await turn(); flush(); await turn();
     expect(log.filter((l) => l.startsWith('ack'))).toEqual([]); // watermark -inf: not final
-    gate.watermark(14);
+    gate.watermark('c', 14);
     await turn(); flush(); await turn();
     expect(log.filter((l) => l.startsWith('ack'))).toEqual([]); // 5 + 10 > 14
-    gate.watermark(15);
+    gate.watermark('c', 15);
     await turn(); flush(); await turn(); await turn();
     const i = log.lastIndexOf('flush');
     expect(log.slice(i)).toEqual(['flush', 'persist 15', 'ack p1']);
@@ -49,20 +49,37 @@ describe('AckGate', () => {
 
   it('releases per producer only an unbroken prefix in seq order (acks are cumulative)', async () => {
     const { gate, log, ack } = setup(10, false);
-    gate.observed('p', 100); gate.delivered('p', 1, ack('p1'));
-    gate.observed('p', 3); gate.delivered('p', 2, ack('p2')); // its max so far is still 100
-    gate.observed('q', 1); gate.delivered('q', 1, ack('q1'));
-    gate.watermark(50);
+    gate.observed('c', 'p', 100); gate.delivered('c', 'p', 1, ack('p1'));
+    gate.observed('c', 'p', 3); gate.delivered('c', 'p', 2, ack('p2')); // its max so far is still 100
+    gate.observed('c', 'q', 1); gate.delivered('c', 'q', 1, ack('q1'));
+    gate.watermark('c', 50);
     await gate.settle();
     expect(log.filter((l) => l.startsWith('ack'))).toEqual(['ack q1']);
-    gate.watermark(110);
+    gate.watermark('c', 110);
     await gate.settle();
     expect(log.filter((l) => l.startsWith('ack'))).toEqual(['ack q1', 'ack p2']);
   });
 
+  it('with two inbound channels (a join) is final only up to the slower one; acks each channel of a producer', async () => {
+    const log: string[] = [];
+    const gate = new AckGate(10, () => Promise.resolve(), async (wm) => { log.push(`persist ${wm}`); }, 0, ['left', 'right']);
+    const ack = (name: string) => () => { log.push(`ack ${name}`); };
+    gate.observed('left', 'gw', 5); gate.delivered('left', 'gw', 10, ack('left 10'));
+    gate.observed('right', 'gw', 4); gate.delivered('right', 'gw', 3, ack('right 3'));
+    gate.watermark('left', 50_000); // the right channel is silent: its watermark is still -inf
+    await gate.settle();
+    expect(log).toEqual([]);
+    gate.watermark('right', 14);
+    await gate.settle();
+    expect(log).toEqual(['persist 14', 'ack right 3']); // 5 + 10 > 14: left's event is not final yet
+    gate.watermark('right', 15);
+    await gate.settle();
+    expect(log).toEqual(['persist 14', 'ack right 3', 'persist 15', 'ack left 10']);
+  });
+
   it('with no state (horizon 0) acks as soon as the results are written; settle() releases what it can', async () => {
     const { gate, log, ack, flush } = setup(0);
-    gate.observed('p', 1); gate.delivered('p', 7, ack('p7'));
+    gate.observed('c', 'p', 1); gate.delivered('c', 'p', 7, ack('p7'));
     const settled = gate.settle();
     await turn(); flush();
     await settled;

@@ -25,7 +25,8 @@ export function resultHorizon(graph: Graph): { readonly ms: number; readonly unb
 }
 
 interface Pending {
-  readonly producer: string;
+  /** The inbound channel and producer: acks are cumulative per pair. */
+  readonly source: string;
   readonly seq: number;
   /** The newest event time delivered from this producer up to `seq`. */
   readonly maxTs: number;
@@ -39,13 +40,18 @@ interface Pending {
  * produced. Then a crash of this process loses nothing a producer has deleted: whatever is not
  * acked yet is still in the producer's outbox and is sent again to whoever takes over.
  *
+ * A part with several inbound channels (a join of two edge streams) is final only up to the
+ * slowest channel's watermark, as its operators see it: the gate takes the minimum over them.
+ *
  * @example
- * const gate = new AckGate(resultHorizon(part.graph).ms, () => run.flushed());
- * receiver({ durable: (p, seq, ack) => gate.delivered(p, seq, ack), onWatermark: (wm) => gate.watermark(wm) });
+ * const gate = new AckGate(resultHorizon(part.graph).ms, () => run.flushed(), save, 50, ['readings']);
+ * receiver({ durable: (p, seq, ack) => gate.delivered('readings', p, seq, ack), onWatermark: (wm) => gate.watermark('readings', wm) });
  */
 export class AckGate {
   private pending: Pending[] = [];
   private readonly maxTs = new Map<string, number>();
+  /** Each inbound channel's watermark; the part's is their minimum. */
+  private readonly channelWm: Map<string, number>;
   private wm = -Infinity;
   private persisted = -Infinity;
   private running = false;
@@ -62,26 +68,35 @@ export class AckGate {
     private flush: () => Promise<void>,
     private readonly persist: (finalWatermark: number) => Promise<void> = () => Promise.resolve(),
     private readonly minIntervalMs = 50,
-  ) {}
+    channels: readonly string[] = [''],
+  ) {
+    this.channelWm = new Map(channels.map((c) => [c, -Infinity]));
+  }
 
   /** Sets what writes the part's results (the run, once it has started). */
   setFlush(flush: () => Promise<void>): void { this.flush = flush; }
 
-  /** Events up to `ts` were just delivered from `producer`, before `durable` is called for them. */
-  observed(producer: string, ts: number): void {
-    if (ts > (this.maxTs.get(producer) ?? -Infinity)) this.maxTs.set(producer, ts);
+  /** Events up to `ts` were just delivered on `channel` from `producer`, before `durable` is called for them. */
+  observed(channel: string, producer: string, ts: number): void {
+    const source = sourceKey(channel, producer);
+    if (ts > (this.maxTs.get(source) ?? -Infinity)) this.maxTs.set(source, ts);
   }
 
-  /** The receiver has everything of `producer` up to `seq`; `ack` tells the producer it is safe. */
-  delivered(producer: string, seq: number, ack: () => void): void {
-    this.pending.push({ producer, seq, maxTs: this.maxTs.get(producer) ?? -Infinity, ack });
+  /** The receiver of `channel` has everything of `producer` up to `seq`; `ack` tells the producer it is safe. */
+  delivered(channel: string, producer: string, seq: number, ack: () => void): void {
+    const source = sourceKey(channel, producer);
+    this.pending.push({ source, seq, maxTs: this.maxTs.get(source) ?? -Infinity, ack });
     this.kick();
   }
 
-  /** The part's input watermark moved: it was pushed through the operators before this call. */
-  watermark(wm: number): void {
-    if (wm <= this.wm) return;
-    this.wm = wm;
+  /** A channel's watermark moved: it was pushed through the operators before this call. */
+  watermark(channel: string, wm: number): void {
+    if (wm <= (this.channelWm.get(channel) ?? -Infinity)) return;
+    this.channelWm.set(channel, wm);
+    let min = Infinity;
+    for (const w of this.channelWm.values()) if (w < min) min = w;
+    if (min <= this.wm) return;
+    this.wm = min;
     this.kick();
   }
 
@@ -124,9 +139,9 @@ export class AckGate {
       const keep: Pending[] = [];
       for (let i = 0; i < upTo; i++) {
         const e = this.pending[i]!;
-        // Acks are cumulative: per producer, release only an unbroken prefix in seq order.
-        if (!blocked.has(e.producer) && (this.horizonMs === 0 || e.maxTs + this.horizonMs <= finalWm)) ready.set(e.producer, e);
-        else { blocked.add(e.producer); keep.push(e); }
+        // Acks are cumulative: per channel and producer, release only an unbroken prefix in seq order.
+        if (!blocked.has(e.source) && (this.horizonMs === 0 || e.maxTs + this.horizonMs <= finalWm)) ready.set(e.source, e);
+        else { blocked.add(e.source); keep.push(e); }
       }
       this.pending = keep.concat(this.pending.slice(upTo));
       for (const e of ready.values()) e.ack();
@@ -135,3 +150,5 @@ export class AckGate {
     } while (this.again);
   }
 }
+
+const sourceKey = (channel: string, producer: string): string => `${channel}\u0000${producer}`;

@@ -154,7 +154,7 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
   const horizon = resultHorizon(part.graph);
   const final = opts.finalWatermark ?? fileFinalWatermark(join(opts.stateDir, 'inbound', 'final-watermark.json'));
   const gate = part.inbound.length > 0 && horizon.ms !== Infinity
-    ? new AckGate(horizon.ms, () => Promise.resolve(), (wm) => final.write(wm))
+    ? new AckGate(horizon.ms, () => Promise.resolve(), (wm) => final.write(wm), undefined, part.inbound.map((c) => c.name))
     : undefined;
   // After a restart the part starts at the watermark its results were final up to: a window
   // already written is not fired again from the few of its events that arrive again.
@@ -170,11 +170,11 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
         const rx = createChannelReceiver({
           client: opts.client, app: part.graph.app, channel: cut.name, partition: opts.partition ?? 0,
           onEvents: (producer, events) => {
-            if (gate) { let max = -Infinity; for (const e of events) if (e.ts > max) max = e.ts; gate.observed(producer, max); }
+            if (gate) { let max = -Infinity; for (const e of events) if (e.ts > max) max = e.ts; gate.observed(cut.name, producer, max); }
             into.events(events);
           },
-          onWatermark: (wm) => { into.watermark(wm); gate?.watermark(wm); if (wm === Infinity) resolve(); },
-          ...(gate ? { durable: (producer: string, seq: number, ack: () => void) => gate.delivered(producer, seq, ack) } : {}),
+          onWatermark: (wm) => { into.watermark(wm); gate?.watermark(cut.name, wm); if (wm === Infinity) resolve(); },
+          ...(gate ? { durable: (producer: string, seq: number, ack: () => void) => gate.delivered(cut.name, producer, seq, ack) } : {}),
           ...(opts.expectProducers ? { expect: opts.expectProducers } : {}),
           ...(opts.idleMs !== undefined ? { idleMs: opts.idleMs } : {}),
         });
