@@ -41,6 +41,8 @@ export interface ChannelReceiverStats {
   lastRejection: string | undefined;
   fencedFrames: number;
   resendRequests: number;
+  /** Producers met at a new epoch (their outbox made anew): their seqs start over. */
+  epochChanges: number;
   /** Seqs the producers declared dropped by their outbox policy. */
   upstreamDropped: number;
   bufferOverflows: number;
@@ -87,7 +89,7 @@ export class ChannelReceiver {
   private stopNoDelay: (() => void) | undefined;
   private readonly s: ChannelReceiverStats = {
     frames: 0, events: 0, duplicates: 0, rejectedFrames: 0, lastRejection: undefined, fencedFrames: 0,
-    resendRequests: 0, upstreamDropped: 0, bufferOverflows: 0, forgottenProducers: 0,
+    resendRequests: 0, epochChanges: 0, upstreamDropped: 0, bufferOverflows: 0, forgottenProducers: 0,
   };
   private readonly onMessage = (topic: string, payload: Buffer) => { if (topic === this.dataTopic) this.onFrame(payload); };
   // Subscribing again after every reconnect: a clean session forgets subscriptions.
@@ -128,9 +130,11 @@ export class ChannelReceiver {
     let p = this.producers.get(f.producer);
     if (p !== undefined && f.epoch < p.epoch) { this.s.fencedFrames++; return; }
     if (p === undefined || f.epoch > p.epoch) {
-      // A producer we know nothing of (or its new epoch): start after what it says is durable
-      // (asking for any gap up to this frame), or, from a producer that does not say, from here.
-      const from = p !== undefined && p.contiguous >= 0 ? p.contiguous : f.baseSeq ?? f.firstSeq - (f.dropped ?? 0) - 1;
+      // A producer we know nothing of, or at a new epoch (its outbox made anew numbers from 1
+      // again: what we hold of the old one says nothing of these seqs): start after what it
+      // says is durable (asking for any gap up to this frame), or, if it does not say, from here.
+      if (p !== undefined && p.epoch >= 0) this.s.epochChanges++;
+      const from = f.baseSeq ?? f.firstSeq - (f.dropped ?? 0) - 1;
       p = { epoch: f.epoch, contiguous: from, watermark: p?.watermark ?? -Infinity, lastHeard: 0, offline: false, buffer: new Map(), askedFrom: 0, durable: f.baseSeq ?? -1 };
       this.producers.set(f.producer, p);
     }

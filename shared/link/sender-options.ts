@@ -12,7 +12,11 @@ export interface ChannelSenderOptions {
   readonly partition?: number;
   /** This producer's id, unique among the channel's senders (e.g. the gateway id). */
   readonly producer: string;
-  /** Raised when this producer's operator moves: a receiver fences off lower epochs. */
+  /**
+   * The incarnation of this producer's seqs (default the outbox's `epoch`: a log made anew
+   * numbers from 1 again under a later one). A receiver fences off lower epochs, and starts a
+   * higher one over at the producer's base.
+   */
   readonly epoch?: number;
   /** The outbox: every event is stored here before it is sent, and trimmed on the receiver's ack. */
   readonly log: OutboxLog;

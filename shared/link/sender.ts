@@ -83,7 +83,7 @@ export class ChannelSender implements Collector {
     this.log = opts.log;
     this.clock = opts.clock ?? systemClock;
     this.producer = opts.producer;
-    this.epoch = opts.epoch ?? 0;
+    this.epoch = opts.epoch ?? opts.log.epoch;
     this.ackTopic = channelAckTopic(opts.app, opts.channel, opts.partition ?? 0, opts.producer);
     this.maxEvents = opts.maxEventsPerFrame ?? 1000;
     this.maxBytes = opts.maxBytesPerFrame ?? 256 * 1024;

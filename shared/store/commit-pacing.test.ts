@@ -74,24 +74,26 @@ describe('commit and cursor pacing', () => {
     const layer = gatedLayer();
     const dir = freshDir();
     const log = await openDiskLog(dir, { clock, fs: layer.fs, groupCommitMs: 0, cursorIntervalMs: 100 });
+    expect(layer.counts.cursorWrites).toBe(1); // a new log's epoch, at open
     await log.appendBatch(batch(10));
+    clock.advance(100);
     await log.ack(2);
-    expect(layer.counts.cursorWrites).toBe(1);
+    expect(layer.counts.cursorWrites).toBe(2);
 
     let acked = false;
     void log.ack(3);
     const a4 = log.ack(4).then(() => { acked = true; });
     await turn();
     expect(log.stats().ackedSeq).toBe(4); // the outbox trims at once...
-    expect(layer.counts.cursorWrites).toBe(1); // ...the cursor waits for its turn
+    expect(layer.counts.cursorWrites).toBe(2); // ...the cursor waits for its turn
     expect(acked).toBe(false);
     clock.advance(100);
     await a4;
-    expect(layer.counts.cursorWrites).toBe(2); // acks 3 and 4 in one write
+    expect(layer.counts.cursorWrites).toBe(3); // acks 3 and 4 in one write
 
     void log.ack(6);
     await log.close(); // no clock move: close does not wait for the turn
-    expect(layer.counts.cursorWrites).toBe(3);
+    expect(layer.counts.cursorWrites).toBe(4);
     const again = await openDiskLog(dir);
     expect(again.stats().ackedSeq).toBe(6);
     await again.close();

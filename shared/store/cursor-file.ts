@@ -1,7 +1,8 @@
 /**
- * The persisted ack cursor: the highest acked seq and the head (first seq still readable,
- * which also covers evictions). Written by atomic replace — temp file, fsync, rename, fsync
- * of the directory — so a crash leaves the old cursor or the new one, never half of one.
+ * The persisted ack cursor: the highest acked seq, the head (first seq still readable, which
+ * also covers evictions) and the log's epoch (which incarnation of the directory its seqs
+ * belong to). Written by atomic replace — temp file, fsync, rename, fsync of the directory —
+ * so a crash leaves the old cursor or the new one, never half of one.
  */
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -9,33 +10,40 @@ import type { FileLayer } from './file-layer.ts';
 
 export const CURSOR_FILE = 'ack.cursor';
 const MAGIC = 0x55434c53; // "SLCU"
-const BYTES = 32;
+/** Version 1 (32 bytes) had no epoch: its logs are epoch 0. Version 2 is 40 bytes. */
+const BYTES_V1 = 32;
+const BYTES = 40;
 
 export interface Cursor {
   readonly acked: number;
   readonly head: number;
+  readonly epoch: number;
 }
 
 export function encodeCursor(c: Cursor): Buffer {
   const b = Buffer.alloc(BYTES);
   b.writeUInt32LE(MAGIC, 0);
-  b.writeUInt32LE(1, 4);
+  b.writeUInt32LE(2, 4);
   b.writeDoubleLE(c.acked, 8);
   b.writeDoubleLE(c.head, 16);
-  b.writeUInt32LE(crc32(b.subarray(0, 24)), 24);
+  b.writeDoubleLE(c.epoch, 24);
+  b.writeUInt32LE(crc32(b.subarray(0, 32)), 32);
   return b;
 }
 
-/** The cursor in `bytes`, or undefined when they are not a whole, intact cursor. */
+/** The cursor in `bytes` (version 1 or 2), or undefined when they are not a whole, intact cursor. */
 export function decodeCursor(bytes: Uint8Array): Cursor | undefined {
-  if (bytes.byteLength !== BYTES) return undefined;
   const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (b.readUInt32LE(0) !== MAGIC || b.readUInt32LE(4) !== 1) return undefined;
-  if (crc32(b.subarray(0, 24)) !== b.readUInt32LE(24)) return undefined;
+  if (b.byteLength < 8 || b.readUInt32LE(0) !== MAGIC) return undefined;
+  const version = b.readUInt32LE(4);
+  const crcAt = version === 1 ? 24 : 32;
+  if (!(version === 1 && b.byteLength === BYTES_V1) && !(version === 2 && b.byteLength === BYTES)) return undefined;
+  if (crc32(b.subarray(0, crcAt)) !== b.readUInt32LE(crcAt)) return undefined;
   const acked = b.readDoubleLE(8);
   const head = b.readDoubleLE(16);
-  if (!Number.isSafeInteger(acked) || !Number.isSafeInteger(head) || acked < 0 || head < 1) return undefined;
-  return { acked, head };
+  const epoch = version === 1 ? 0 : b.readDoubleLE(24);
+  if (![acked, head, epoch].every(Number.isSafeInteger) || acked < 0 || head < 1 || epoch < 0) return undefined;
+  return { acked, head, epoch };
 }
 
 /** Writes the cursor into `dir` by atomic replace. Throws the file layer's error. */

@@ -23,7 +23,7 @@ export class CursorWriter {
   /** Cursor writes run beside commits (another file), so a commit never waits behind one. */
   private readonly io = new IoQueue();
   private queued: Promise<void> | undefined;
-  private persisted: Cursor = { acked: -1, head: -1 };
+  private persisted: Cursor = { acked: -1, head: -1, epoch: -1 };
   private lastStart = -Infinity;
   private timer: unknown = undefined;
   private release: (() => void) | undefined;
@@ -61,7 +61,7 @@ export class CursorWriter {
     // Requests from here on need a write of their own: this one may miss what they ack.
     this.queued = undefined;
     const c = this.hooks.current();
-    if (c.acked !== this.persisted.acked || c.head !== this.persisted.head) {
+    if (c.acked !== this.persisted.acked || c.head !== this.persisted.head || c.epoch !== this.persisted.epoch) {
       try {
         await this.hooks.write(c);
         this.persisted = c;

@@ -49,9 +49,12 @@ export class DiskLogImpl implements DiskLog {
     private acked: number,
     private nextSeq: number,
     readonly recovery: RecoveryReport,
+    /** Which incarnation of the directory its seqs belong to (see Recovered.epoch). */
+    readonly epoch: number,
+    private readonly newEpoch: boolean,
   ) {
     this.cursor = new CursorWriter(cfg.clock, cfg.cursorIntervalMs, {
-      current: () => ({ acked: this.acked, head: this.index.head }),
+      current: () => ({ acked: this.acked, head: this.index.head, epoch: this.epoch }),
       write: (c) => writeCursor(cfg.fs, dir, c),
       after: () => this.afterCursor(),
       fault: (err) => this.reportFault('STORE_CURSOR_WRITE_FAILED', err),
@@ -74,7 +77,9 @@ export class DiskLogImpl implements DiskLog {
 
   /** Drops segments the cursor already covers and rewrites a cursor recovery found unusable. */
   async start(): Promise<void> {
-    if (this.index.segments.length > 1 || this.recovery.warnings.length > 0) await this.cursor.request(true);
+    // A new epoch is on disk before anything is sent under it: else a restart would read the
+    // records under another one.
+    if (this.newEpoch || this.index.segments.length > 1 || this.recovery.warnings.length > 0) await this.cursor.request(true);
   }
 
   get maxRecordBytes(): number {

@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeCursor, encodeCursor } from './cursor-file.ts';
@@ -55,13 +56,24 @@ describe('frames', () => {
 
 describe('cursor file encoding', () => {
   it('round-trips and refuses damaged bytes', () => {
-    const b = encodeCursor({ acked: 41, head: 42 });
-    expect(decodeCursor(b)).toEqual({ acked: 41, head: 42 });
-    for (let i = 0; i < 28; i++) {
+    const b = encodeCursor({ acked: 41, head: 42, epoch: 1_796_142_866_175 });
+    expect(decodeCursor(b)).toEqual({ acked: 41, head: 42, epoch: 1_796_142_866_175 });
+    for (let i = 0; i < 36; i++) {
       const bad = Buffer.from(b);
       bad[i] = (bad[i] ?? 0) ^ 0x01;
       expect(decodeCursor(bad)).toBeUndefined();
     }
     expect(decodeCursor(b.subarray(0, 10))).toBeUndefined();
+  });
+
+  it('reads a version 1 cursor (written before epochs) as epoch 0', () => {
+    // Magic, version 1, acked, head, CRC-32 of the 24 bytes before it, 4 spare bytes.
+    const v1 = Buffer.alloc(32);
+    v1.writeUInt32LE(0x55434c53, 0);
+    v1.writeUInt32LE(1, 4);
+    v1.writeDoubleLE(41, 8);
+    v1.writeDoubleLE(42, 16);
+    v1.writeUInt32LE(crc32(v1.subarray(0, 24)), 24);
+    expect(decodeCursor(v1)).toEqual({ acked: 41, head: 42, epoch: 0 });
   });
 });

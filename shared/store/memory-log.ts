@@ -8,6 +8,7 @@ import { FRAME_HEADER_BYTES } from './frame.ts';
 import { LogCounters, WritableWaiters } from './log-counters.ts';
 import { parseLogOptions, type LogConfig, type LogOptions } from './options.ts';
 import type { AppendOptions, EvictReason, LogListener, LogRecord, LogStats, OutboxLog, SeqRange, Span } from './types.ts';
+import { newEpoch } from './epoch.ts';
 
 /** One stored record and whether it is still retained (not acked or evicted). */
 interface Entry {
@@ -33,6 +34,8 @@ const lastOf = (r: LogRecord): number => r.seq + r.count - 1;
 
 class MemoryLog implements OutboxLog {
   readonly kind = 'memory';
+  /** Made anew each time (its seqs start at 1 after every restart): the time of making. */
+  readonly epoch = newEpoch();
   /** Records in seq order; those before `start` are all gone. */
   private entries: Entry[] = [];
   private start = 0;

@@ -23,7 +23,7 @@ export async function openDiskLog(dir: string, options: LogOptions = {}): Promis
       warnings: rec.warnings,
       corruptRecords: rec.corruptRecords,
       truncatedBytes: rec.truncatedBytes,
-    });
+    }, rec.epoch, rec.newEpoch);
     await log.start();
     return log;
   } catch (err) {

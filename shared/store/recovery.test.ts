@@ -211,3 +211,34 @@ describe('recovery on open', () => {
     await log.close();
   });
 });
+
+describe('epochs and seqs across reopens', () => {
+  it('keeps a log\'s epoch across reopens; a directory made anew gets a later one', async () => {
+    const dir = join(root, 'epoch');
+    const first = await openDiskLog(dir, OPTS);
+    await first.append(rec(1));
+    await first.close();
+    const again = await openDiskLog(dir, OPTS);
+    expect(again.epoch).toBe(first.epoch);
+    await again.close();
+    rmSync(dir, { recursive: true, force: true });
+    const anew = await openDiskLog(dir, OPTS);
+    expect(anew.epoch).toBeGreaterThan(first.epoch);
+    await anew.close();
+  });
+
+  it('numbers on after the cursor when no segment is left (all acked and deleted before the next was written)', async () => {
+    const dir = join(root, 'no-segments');
+    const log = await openDiskLog(dir, OPTS);
+    for (let i = 1; i <= 8; i++) await log.append(rec(i));
+    await log.ack(8);
+    const epoch = log.epoch;
+    await log.close();
+    // What a crash leaves when the rolled-to segment was still only staged: the cursor alone.
+    for (const f of segments(dir)) rmSync(join(dir, f));
+    const back = await openDiskLog(dir, OPTS);
+    expect({ next: back.stats().nextSeq, acked: back.stats().ackedSeq, epoch: back.epoch }).toEqual({ next: 9, acked: 8, epoch });
+    expect(await back.append(rec(9))).toBe(9);
+    await back.close();
+  });
+});

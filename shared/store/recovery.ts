@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import { describeError } from '../errors.ts';
 import { readCursor, CURSOR_FILE } from './cursor-file.ts';
+import { newEpoch } from './epoch.ts';
 import type { FileLayer } from './file-layer.ts';
 import {
   decodeSegmentHeader,
@@ -25,6 +26,15 @@ export interface Recovered {
   readonly index: SegmentIndex;
   readonly acked: number;
   readonly nextSeq: number;
+  /**
+   * The incarnation its seqs belong to: the cursor's, or a new one (the time now, so later
+   * than any before it) for a directory without a usable cursor. A receiver that knew the
+   * producer at another epoch starts over at the producer's base instead of taking the new
+   * seqs for ones it has (a wiped or replaced gateway numbers from 1 again).
+   */
+  readonly epoch: number;
+  /** True when `epoch` is new here and must be written (with the cursor) before the log is used. */
+  readonly newEpoch: boolean;
   readonly corruptRecords: number;
   readonly truncatedBytes: number;
   readonly warnings: readonly RecoveryWarning[];
@@ -157,10 +167,19 @@ export async function recoverDir(fs: FileLayer, dir: string): Promise<Recovered>
 
   let acked = 0;
   if (cursorRead.type === 'ok') {
-    acked = Math.min(cursorRead.cursor.acked, nextSeq - 1);
-    index.advanceHead(Math.min(Math.max(cursorRead.cursor.head, acked + 1), nextSeq));
+    // Seqs go on after what the cursor saw, even when no segment is left: all of them acked and
+    // deleted while the next one was still only staged, say. Numbering from 1 again would hand
+    // a receiver seqs it already has.
+    const c = cursorRead.cursor;
+    nextSeq = Math.max(nextSeq, c.acked + 1, c.head);
+    // New seqs past a gap go into a segment of their own, named for its first seq.
+    const last = index.active;
+    if (last && nextSeq > lastSeq + 1) last.sealed = true;
+    acked = c.acked;
+    index.advanceHead(Math.min(Math.max(c.head, acked + 1), nextSeq));
   }
-  return { index, acked, nextSeq, corruptRecords: corrupt, truncatedBytes: truncated, warnings };
+  const epoch = cursorRead.type === 'ok' ? cursorRead.cursor.epoch : newEpoch();
+  return { index, acked, nextSeq, epoch, newEpoch: cursorRead.type !== 'ok', corruptRecords: corrupt, truncatedBytes: truncated, warnings };
 }
 
 /** The segment's bytes, or (when unreadable) an upper bound on how many seqs it could hold. */

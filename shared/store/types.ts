@@ -84,6 +84,11 @@ export type LogListener = (event: LogEvent) => void;
  */
 export interface OutboxLog {
   readonly kind: 'disk' | 'memory';
+  /**
+   * Which incarnation of the log its seqs belong to: a log made anew (a wiped disk, a memory
+   * log after a restart) numbers from 1 again under a later epoch, so a receiver can tell.
+   */
+  readonly epoch: number;
   /** Every seq up to this one is durable and may be read. */
   readonly durableSeq: number;
   /** The largest payload an append accepts (`maxRecordBytes`). */

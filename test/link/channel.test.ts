@@ -123,6 +123,26 @@ describe('a channel over MQTT with a disk outbox and end-to-end acks', () => {
     }
   });
 
+  it('a producer whose outbox was made anew (a wiped or replaced gateway) numbers from 1 again: its events are delivered, not taken for ones the receiver has', async () => {
+    const { rx, got } = await receiver('anew', await connect(broker.url, 'rx-anew'));
+    const txClient = await connect(broker.url, 'tx-anew');
+    const send = async (outbox: string, from: number, n: number) => {
+      const log = await openDiskLog(join(dir, outbox));
+      const tx = createChannelSender({ client: txClient, app: 'anew', channel: 'readings', producer: 'gw-a', log });
+      for (let i = from; i < from + n; i++) tx.push(i, undefined, i);
+      await tx.drained();
+      await tx.close();
+      await log.close();
+      return log.epoch;
+    };
+    const first = await send('outbox-anew-1', 0, 100);
+    const second = await send('outbox-anew-2', 1000, 60);
+    expect(second).toBeGreaterThan(first);
+    const values = (from: number, n: number) => Array.from({ length: n }, (_, i) => from + i);
+    expect(got.map((g) => g.e.value)).toEqual([...values(0, 100), ...values(1000, 60)]);
+    expect(rx.stats()).toMatchObject({ epochChanges: 1, duplicates: 0 });
+  });
+
   it('counts what is pushed after close() and stores none of it; what was pushed in the tick before goes to the outbox', async () => {
     const txClient = await connect(broker.url, 'tx-closed');
     const log = createMemoryLog();

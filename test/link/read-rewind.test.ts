@@ -90,10 +90,10 @@ describe('a sender whose position moves back while a backlog read is in flight',
 
     // The receiver has both frames: the sender reads the next one, and that read is slow.
     const begun = reads.hold();
-    peer.publish(ackTopic, Buffer.from(encodeFrame({ type: 'ack', producer, epoch: 0, ackedSeq: 0, receivedSeq: 1000 })), { qos: 1 });
+    peer.publish(ackTopic, Buffer.from(encodeFrame({ type: 'ack', producer, epoch: log.epoch, ackedSeq: 0, receivedSeq: 1000 })), { qos: 1 });
     await begun;
     // Meanwhile it asks for everything again (its state was lost, say).
-    peer.publish(ackTopic, Buffer.from(encodeFrame({ type: 'resend', producer, epoch: 0, fromSeq: 1, toSeq: 1000 })), { qos: 1 });
+    peer.publish(ackTopic, Buffer.from(encodeFrame({ type: 'resend', producer, epoch: log.epoch, fromSeq: 1, toSeq: 1000 })), { qos: 1 });
     await controlApplied(2);
     reads.release();
 
