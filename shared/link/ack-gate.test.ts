@@ -77,6 +77,21 @@ describe('AckGate', () => {
     expect(log).toEqual(['persist 14', 'ack right 3', 'persist 15', 'ack left 10']);
   });
 
+  it('acks nothing while the results cannot be written, and acks once a later flush succeeds', async () => {
+    const log: string[] = [];
+    let fail = true;
+    const gate = new AckGate(0, () => (fail ? Promise.reject(new Error('disk full')) : Promise.resolve()), async () => {}, 0, ['c']);
+    gate.observed('c', 'p', 1); gate.delivered('c', 'p', 4, () => log.push('ack p4'));
+    await gate.settle();
+    expect(log).toEqual([]);
+    expect(gate.waiting).toBe(1);
+    fail = false;
+    gate.observed('c', 'p', 2); gate.delivered('c', 'p', 5, () => log.push('ack p5')); // a resend, say
+    await gate.settle();
+    expect(log).toEqual(['ack p5']); // cumulative: 5 covers 4
+    expect(gate.waiting).toBe(0);
+  });
+
   it('with no state (horizon 0) acks as soon as the results are written; settle() releases what it can', async () => {
     const { gate, log, ack, flush } = setup(0);
     gate.observed('c', 'p', 1); gate.delivered('c', 'p', 7, ack('p7'));

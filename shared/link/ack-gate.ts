@@ -126,8 +126,10 @@ export class AckGate {
       const upTo = this.pending.length;
       if (upTo === 0) return;
       // Everything the operators produced for these entries is in the writers now: write it out.
-      await this.flush().catch(() => undefined);
-      if (this.closed) return;
+      // If that fails nothing is acked: the producers keep it, and the next delivery (their
+      // resend, at the latest) tries again.
+      const written = await this.flush().then(() => true, () => false);
+      if (this.closed || !written) return;
       // Every result up to this watermark is written: say so durably before acking any of it.
       if (wm > this.persisted) {
         try { await this.persist(wm); this.persisted = wm; } catch { /* acked later, once a write succeeds */ }
