@@ -49,6 +49,7 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
     replayableInputs: Object.values(o.sources).every((b) => b.type === 'file'),
   });
   try {
+    for (const orphan of channels.orphans) io.stderr.write(`sluice: ${orphan.events} event(s) in ${orphan.path} will not be sent: this app has no channel by that name (renamed, or its partitions changed); remove the directory once they are not needed\n`);
     if (channels.noResumeReason && part.outbound.length > 0) io.stderr.write(`sluice: after a crash this part re-reads its input: ${channels.noResumeReason}\n`);
     const { skipped, again } = channels.torn;
     if (skipped + again > 0) {

@@ -142,6 +142,9 @@ export class AppRunner {
         ]),
       }),
     });
+    for (const orphan of channels.orphans) {
+      o.log?.(`app ${d.app}: ${orphan.events} event(s) in ${orphan.path} will not be sent: this version has no channel by that name (renamed, or its partitions changed); remove the directory once they are not needed`);
+    }
     if (channels.resumeWatermark > -Infinity) {
       o.log?.(`app ${d.app} ${o.role === 'cloud' ? `partition ${k} ` : ''}resumes at watermark ${channels.resumeWatermark}, where its results were final`);
     }

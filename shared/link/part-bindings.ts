@@ -7,6 +7,7 @@ import { partitionOf } from '../runtime/partition.ts';
 import { createMemoryLog, openDiskLog, type LogOptions, type OutboxLog } from '../store/index.ts';
 import { AckGate, resultHorizon } from './ack-gate.ts';
 import { fileFinalWatermark, type FinalWatermarkStore } from './final-watermark.ts';
+import { orphanOutboxes, type OrphanOutbox } from './orphan-outboxes.ts';
 import { createChannelReceiver, type ChannelReceiver, type ChannelReceiverStats } from './receiver.ts';
 import { SourcePositions, type Positions } from './positions.ts';
 import { createChannelSender, type ChannelSender, type ChannelSenderStats } from './sender.ts';
@@ -61,6 +62,8 @@ export interface PartChannels {
   readonly torn: { readonly skipped: number; readonly again: number };
   /** The watermark the inbound channels resumed from (results up to it were final before a restart). */
   readonly resumeWatermark: number;
+  /** Outboxes of an earlier version that no channel opens now, with events still in them. */
+  readonly orphans: readonly OrphanOutbox[];
   /** Why inbound events are acked on delivery instead of once their results are written, if so. */
   readonly acksOnDelivery: string | undefined;
   /** Tells the channels how to write out the part's results before they ack (pass `run.flushed`). */
@@ -89,6 +92,7 @@ export interface PartChannels {
  */
 export async function bindPartChannels(part: GraphPart, opts: PartChannelsOptions): Promise<PartChannels> {
   const senders: { channel: string; sender: ChannelSender; log: OutboxLog }[] = [];
+  const outboxNames = new Set<string>();
   const receivers = new Map<string, ChannelReceiver>();
   const sinks: Record<string, SinkBinding> = {};
   const sources: Record<string, SourceBinding> = {};
@@ -110,6 +114,7 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
     for (let k = 0; k < partitions; k++) {
       // One partition keeps the unpartitioned layout; more get an outbox each.
       const name = partitions === 1 ? cut.name : `${cut.name}.p${k}`;
+      outboxNames.add(name);
       const log = level === 'best-effort'
         ? createMemoryLog(opts.outbox)
         : await openDiskLog(join(opts.stateDir, 'outbox', name), opts.outbox);
@@ -148,6 +153,7 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
       },
     };
   }
+  const orphans = part.outbound.length > 0 ? await orphanOutboxes(join(opts.stateDir, 'outbox'), outboxNames) : [];
   // Inbound events are acked once their results are written (see ack-gate.ts), so a crash of
   // this process loses nothing its producers have deleted; without a bound on how long results
   // may change, they are acked on delivery, and the part says so.
@@ -205,6 +211,7 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
     onSourceProgress: noResumeReason ? undefined : (source, record) => { for (const { sender } of senders) sender.markPosition(source, record); },
     acksOnDelivery,
     resumeWatermark,
+    orphans,
     setFlush: (flush) => gate?.setFlush(flush),
     markOffline: (producer) => { for (const r of receivers.values()) r.markOffline(producer); },
     stats: () => ({
