@@ -3,15 +3,22 @@ import type { MqttClient } from 'mqtt';
 import { readJsonFile, writeFileAtomically } from '../store/index.ts';
 
 /**
- * Where a part keeps the watermark up to which its results are final and written (see
- * ack-gate.ts): saved before the acks that depend on it, read when the part starts again —
+ * The watermarks up to which a part's results are final, one per group of its inbound channels
+ * (channels that meet downstream, as a join's two sides, are one group: see inbound-groups.ts);
+ * `''` names the only group of a part that has one. A group missing reads as -∞.
+ */
+export type FinalMarks = Readonly<Record<string, number>>;
+
+/**
+ * Where a part keeps the watermarks up to which its results are final and written (see
+ * ack-gate.ts): saved before the acks that depend on them, read when the part starts again —
  * on the same node after a crash, or on another worker that takes its partition over.
  */
 export interface FinalWatermarkStore {
-  /** The saved watermark; -∞ when none is saved, or when the stream had ended (+∞ saved). */
-  read(): Promise<number>;
-  /** Saves it; resolves only once it is durable. */
-  write(finalWatermark: number): Promise<void>;
+  /** What is saved (none: `{}`); a stream that had ended (+∞ saved) reads as nothing saved. */
+  read(): Promise<FinalMarks>;
+  /** Saves them all; resolves only once it is durable. */
+  write(marks: FinalMarks): Promise<void>;
   /** Stops whatever the store keeps doing on its own (republishing). */
   close?(): void;
 }
@@ -21,9 +28,9 @@ export function fileFinalWatermark(file: string): FinalWatermarkStore {
   return {
     async read() {
       const saved = await readJsonFile(file);
-      return saved === undefined || saved instanceof Error ? -Infinity : finite((saved as { finalWatermark?: unknown }).finalWatermark);
+      return saved === undefined || saved instanceof Error ? {} : decode(saved);
     },
-    write: (wm) => writeFileAtomically(file, encode(wm)),
+    write: (marks) => writeFileAtomically(file, encode(marks)),
   };
 }
 
@@ -38,22 +45,22 @@ export function fileFinalWatermark(file: string): FinalWatermarkStore {
  * written is published again on every reconnect.
  */
 export function brokerFinalWatermark(client: MqttClient, topic: string): FinalWatermarkStore {
-  let last: number | undefined;
+  let last: FinalMarks | undefined;
   const republish = () => { if (last !== undefined) client.publish(topic, encode(last), { qos: 1, retain: true }); };
   client.on('connect', republish);
   return {
     close: () => { client.removeListener('connect', republish); },
     async read() {
-      if (!client.connected) return -Infinity;
+      if (!client.connected) return {};
       const probe = `probe:${randomUUID()}`;
-      let best = -Infinity;
+      let best: FinalMarks = {};
       let done!: () => void;
       const seen = new Promise<void>((resolve) => { done = resolve; });
       const onMessage = (t: string, payload: Buffer) => {
         if (t !== topic) return;
         const text = payload.toString();
         if (text === probe) { done(); return; }
-        try { best = Math.max(best, finite((JSON.parse(text) as { finalWatermark?: unknown }).finalWatermark)); } catch { /* not ours */ }
+        try { best = newest([best, decode(JSON.parse(text))]); } catch { /* not ours */ }
       };
       client.on('message', onMessage);
       // A broker that refuses the subscription (an ACL) never echoes the probe: give up then.
@@ -75,10 +82,10 @@ export function brokerFinalWatermark(client: MqttClient, topic: string): FinalWa
       }
       return best;
     },
-    async write(wm) {
+    async write(marks) {
       if (!client.connected) throw new Error('the broker link is down');
-      await whileOpen(client, client.publishAsync(topic, encode(wm), { qos: 1, retain: true }));
-      last = wm;
+      await whileOpen(client, client.publishAsync(topic, encode(marks), { qos: 1, retain: true }));
+      last = marks;
     },
   };
 }
@@ -86,17 +93,40 @@ export function brokerFinalWatermark(client: MqttClient, topic: string): FinalWa
 /** How long a read waits for its probe to come back before it goes by what else is saved. */
 const PROBE_TIMEOUT_MS = 10_000;
 
-/** Saves to every store (all must succeed); reads the newest any of them holds. */
+/** Saves to every store (all must succeed); reads the newest any of them holds, group by group. */
 export function combinedFinalWatermark(stores: readonly FinalWatermarkStore[]): FinalWatermarkStore {
   return {
-    read: async () => Math.max(-Infinity, ...(await Promise.all(stores.map((s) => s.read())))),
-    write: async (wm) => { for (const s of stores) await s.write(wm); },
+    read: async () => newest(await Promise.all(stores.map((s) => s.read()))),
+    write: async (marks) => { for (const s of stores) await s.write(marks); },
     close: () => { for (const s of stores) s.close?.(); },
   };
 }
 
-function encode(wm: number): string {
-  return JSON.stringify({ finalWatermark: wm === Infinity ? 'Infinity' : wm });
+/** Per group, the newest of several readings. */
+function newest(all: readonly FinalMarks[]): FinalMarks {
+  const out: Record<string, number> = {};
+  for (const marks of all) for (const [g, wm] of Object.entries(marks)) out[g] = Math.max(out[g] ?? -Infinity, wm);
+  return out;
+}
+
+/** `{ finalWatermark }` for the only group (the format before groups), `groups` for the others. */
+function encode(marks: FinalMarks): string {
+  const num = (wm: number) => (wm === Infinity ? 'Infinity' : wm);
+  const { '': only, ...groups } = marks;
+  return JSON.stringify({
+    ...(only !== undefined ? { finalWatermark: num(only) } : {}),
+    ...(Object.keys(groups).length > 0 ? { groups: Object.fromEntries(Object.entries(groups).map(([g, wm]) => [g, num(wm)])) } : {}),
+  });
+}
+
+function decode(saved: unknown): FinalMarks {
+  const o = (saved ?? {}) as { finalWatermark?: unknown; groups?: unknown };
+  const out: Record<string, number> = {};
+  if (finite(o.finalWatermark) > -Infinity) out[''] = finite(o.finalWatermark);
+  if (o.groups && typeof o.groups === 'object') {
+    for (const [g, wm] of Object.entries(o.groups as Record<string, unknown>)) if (finite(wm) > -Infinity) out[g] = finite(wm);
+  }
+  return out;
 }
 
 function finite(wm: unknown): number {

@@ -7,6 +7,7 @@ import { partitionOf } from '../runtime/partition.ts';
 import { createMemoryLog, openDiskLog, type LogOptions, type OutboxLog } from '../store/index.ts';
 import { AckGate, resultHorizon } from './ack-gate.ts';
 import { fileFinalWatermark, type FinalWatermarkStore } from './final-watermark.ts';
+import { inboundGroups } from './inbound-groups.ts';
 import { orphanOutboxes, type OrphanOutbox } from './orphan-outboxes.ts';
 import { createChannelReceiver, type ChannelReceiver, type ChannelReceiverStats } from './receiver.ts';
 import { SourcePositions, type Positions } from './positions.ts';
@@ -159,20 +160,38 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
   // may change, they are acked on delivery, and the part says so.
   const horizon = resultHorizon(part.graph);
   const final = opts.finalWatermark ?? fileFinalWatermark(join(opts.stateDir, 'inbound', 'final-watermark.json'));
-  const gate = part.inbound.length > 0 && horizon.ms !== Infinity
-    ? new AckGate(horizon.ms, () => Promise.resolve(), (wm) => final.write(wm), undefined, part.inbound.map((c) => c.name))
-    : undefined;
+  // One gate per group of channels that meet downstream: each is final up to its own slowest
+  // channel, and its watermark is saved under its own name (all in one store, written in turn).
+  const gated = part.inbound.length > 0 && horizon.ms !== Infinity;
+  const saved: Record<string, number> = {};
+  let saving: Promise<void> = Promise.resolve();
+  const save = (group: string, wm: number): Promise<void> => {
+    saved[group] = wm;
+    saving = saving.catch(() => {}).then(() => final.write({ ...saved }));
+    return saving;
+  };
+  const gates = new Map<string, AckGate>();
+  const resume = new Map<string, number>();
+  const marks = gated ? await final.read() : {};
+  for (const group of gated ? inboundGroups(part) : []) {
+    const gate = new AckGate(horizon.ms, () => Promise.resolve(), (wm) => save(group.name, wm), undefined, group.channels);
+    for (const c of group.channels) { gates.set(c, gate); resume.set(c, marks[group.name] ?? -Infinity); }
+    if (marks[group.name] !== undefined) saved[group.name] = marks[group.name]!;
+  }
+  const allGates = [...new Set(gates.values())];
   // After a restart the part starts at the watermark its results were final up to: a window
   // already written is not fired again from the few of its events that arrive again.
-  const resumeWatermark = gate ? await final.read() : -Infinity;
-  const acksOnDelivery = part.inbound.length > 0 && !gate ? horizon.unbounded : undefined;
+  const resumeWatermark = resume.size > 0 ? Math.min(...resume.values()) : -Infinity;
+  const acksOnDelivery = part.inbound.length > 0 && !gated ? horizon.unbounded : undefined;
   for (const cut of part.inbound) {
+    const gate = gates.get(cut.name);
+    const resumeAt = resume.get(cut.name) ?? -Infinity;
     sources[channelBinding(cut)] = {
       type: 'push',
       attach: (into) => new Promise<void>((resolve, reject) => {
         // Closing the channels ends the source too, so a run over a live channel can stop.
         ends.push(resolve);
-        if (resumeWatermark > -Infinity) into.watermark(resumeWatermark);
+        if (resumeAt > -Infinity) into.watermark(resumeAt);
         const rx = createChannelReceiver({
           client: opts.client, app: part.graph.app, channel: cut.name, partition: opts.partition ?? 0,
           onEvents: (producer, events) => {
@@ -192,7 +211,7 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
   // Every sender, receiver and final-watermark store listens on the shared uplink client, and a
   // node runs many (apps × channels × partitions): the client's listener budget grows by this
   // part's share, so Node's leak warning still means a leak.
-  const budget = LISTENERS_PER_LINK * (senders.length + part.inbound.length) + (gate ? 1 : 0);
+  const budget = LISTENERS_PER_LINK * (senders.length + part.inbound.length) + (gated ? 1 : 0);
   opts.client.setMaxListeners(opts.client.getMaxListeners() + budget);
   let closing: Promise<void> | undefined;
   const resumeAfter: Positions = {};
@@ -212,7 +231,7 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
     acksOnDelivery,
     resumeWatermark,
     orphans,
-    setFlush: (flush) => gate?.setFlush(flush),
+    setFlush: (flush) => { for (const g of allGates) g.setFlush(flush); },
     markOffline: (producer) => { for (const r of receivers.values()) r.markOffline(producer); },
     stats: () => ({
       outbound: outboundStats(senders),
@@ -224,8 +243,8 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
         // gate would ack it (what arrives from now on stays in its producer's outbox).
         for (const r of receivers.values()) r.close();
         // Acks the last results allow (all of them at the end of a stream) go out before closing.
-        await gate?.settle();
-        gate?.close();
+        await Promise.all(allGates.map((g) => g.settle()));
+        for (const g of allGates) g.close();
         for (const end of ends.splice(0)) end();
         for (const { sender, log } of senders) {
           await sender.close();
