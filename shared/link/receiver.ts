@@ -128,9 +128,12 @@ export class ChannelReceiver {
     const f = r.frame;
     this.s.frames++;
     let p = this.producers.get(f.producer);
-    if (p !== undefined && f.epoch < p.epoch) { this.s.fencedFrames++; return; }
-    if (p === undefined || f.epoch > p.epoch) {
-      // A producer we know nothing of, or at a new epoch (its outbox made anew numbers from 1
+    // A lower epoch is a stale frame of an older incarnation while the newer one is live; once
+    // that has gone quiet (offline), it is a producer back under an older epoch (its outbox
+    // made anew on a clock set back, an earlier layout restored), and starts over like a new one.
+    if (p !== undefined && f.epoch < p.epoch && !p.offline) { this.s.fencedFrames++; return; }
+    if (p === undefined || f.epoch !== p.epoch) {
+      // A producer we know nothing of, or at another epoch (its outbox made anew numbers from 1
       // again: what we hold of the old one says nothing of these seqs): start after what it
       // says is durable (asking for any gap up to this frame), or, if it does not say, from here.
       if (p !== undefined && p.epoch >= 0) this.s.epochChanges++;

@@ -84,6 +84,13 @@ describe('a receiver facing gaps, duplicates and stale epochs', () => {
       await controlMatching(() => control.filter((c) => c.type === 'ack' && c.ackedSeq === 9).length > acksOf9);
       expect(delivered).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
       expect(rx.stats()).toMatchObject({ duplicates: 4, fencedFrames: 1, resendRequests: 1, events: 9 });
+      // Gone quiet (its last-will, say), the producer comes back under a lower epoch (its outbox
+      // made anew on a clock set back): it starts over from its base, not fenced for good.
+      rx.markOffline('p');
+      await send(frame(1, 2, { epoch: 0, baseSeq: 0 }));
+      await controlMatching((f) => f.type === 'ack' && f.epoch === 0 && f.ackedSeq === 2);
+      expect(delivered).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2]);
+      expect(rx.stats()).toMatchObject({ fencedFrames: 1, epochChanges: 1 });
     } finally {
       rx.close();
       await client.endAsync();
