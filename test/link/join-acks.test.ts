@@ -1,34 +1,20 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defineApp, tumbling } from '../../shared/dsl/index.ts';
 import { bindPartChannels } from '../../shared/link/index.ts';
 import { splitGraph, startRun } from '../../shared/runtime/index.ts';
 import { channelAckTopic, channelDataTopic, decodeFrame, encodeFrame } from '../../shared/wire/index.ts';
-import { startAedes, type AedesTestBroker } from '../support/brokers.ts';
+import { linkRig } from '../support/link-rig.ts';
 
-let broker: AedesTestBroker;
-let dir: string;
-const clients: MqttClient[] = [];
-beforeAll(async () => {
-  broker = await startAedes();
-  dir = mkdtempSync(join(tmpdir(), 'sluice-join-acks-'));
-});
-afterAll(async () => {
-  for (const c of clients) await c.endAsync(true);
-  await broker.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const rig = linkRig('join-acks');
 
 /** A cloud lane over two inbound channels from one gateway, and what the gateway hears back. */
 async function cloudLane(name: string, build: Parameters<typeof defineApp>[1], sinks: readonly string[]) {
   const part = splitGraph(defineApp(name, build).graph({}), 'cloud');
   const [l, r] = part.inbound.map((c) => c.name) as [string, string];
-  const client = await mqtt.connectAsync(broker.url, { clientId: `${name}-cloud`, reconnectPeriod: 0 });
-  const edge = await mqtt.connectAsync(broker.url, { clientId: `${name}-edge`, reconnectPeriod: 0 });
-  clients.push(client, edge);
+  const client = await rig.connect(`${name}-cloud`);
+  const edge = await rig.connect(`${name}-edge`);
   const acked: Record<string, number> = { [l]: 0, [r]: 0 };
   const waiters: { test: () => boolean; resolve: () => void }[] = [];
   const until = (test: () => boolean) => new Promise<void>((resolve) => { if (test()) resolve(); else waiters.push({ test, resolve }); });
@@ -45,9 +31,9 @@ async function cloudLane(name: string, build: Parameters<typeof defineApp>[1], s
   for (const c of [l, r]) await edge.subscribeAsync(channelAckTopic(name, c, 0, 'gw'), { qos: 1 });
   const subscribed = new Promise<void>((resolve) => {
     let n = 0;
-    broker.broker.on('subscribe', (subs) => { n += subs.filter((s) => s.topic.includes(`/${name}/`)).length; if (n >= 2) resolve(); });
+    rig.broker.broker.on('subscribe', (subs) => { n += subs.filter((s) => s.topic.includes(`/${name}/`)).length; if (n >= 2) resolve(); });
   });
-  const stateDir = join(dir, name);
+  const stateDir = join(rig.dir, name);
   const channels = await bindPartChannels(part, { client, producer: 'cloud-0', stateDir, expectProducers: ['gw'] });
   const run = startRun(part.graph, { sources: channels.sources, sinks: { ...channels.sinks, ...Object.fromEntries(sinks.map((k) => [k, { type: 'collect', onEvent: () => {} }])) } });
   channels.setFlush(() => run.flushed());

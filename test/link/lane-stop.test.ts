@@ -1,32 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { defineApp } from '../../shared/dsl/index.ts';
 import { bindPartChannels } from '../../shared/link/index.ts';
 import { splitGraph, startRun } from '../../shared/runtime/index.ts';
 import { channelAckTopic, channelDataTopic, decodeFrame, encodeFrame, type FrameEvent } from '../../shared/wire/index.ts';
-import { startAedes, type AedesTestBroker } from '../support/brokers.ts';
+import { linkRig } from '../support/link-rig.ts';
 
-let broker: AedesTestBroker;
-let dir: string;
-const clients: MqttClient[] = [];
-beforeAll(async () => {
-  broker = await startAedes();
-  dir = mkdtempSync(join(tmpdir(), 'sluice-lane-stop-'));
-});
-afterAll(async () => {
-  for (const c of clients) await c.endAsync(true);
-  await broker.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function connect(id: string): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(broker.url, { clientId: id, reconnectPeriod: 0 });
-  clients.push(c);
-  return c;
-}
+const rig = linkRig('lane-stop');
 
 /** Holds the part's flush (a sink whose writes are slow to land) until the test lets it go. */
 function heldFlush(flush: () => Promise<void>) {
@@ -53,8 +33,8 @@ describe('a cloud lane stopped while frames still arrive (a redeploy, a partitio
     const part = splitGraph(app.graph({}), 'cloud');
     const cut = part.inbound[0]!;
     const producer = 'gw-s';
-    const client = await connect('lane-stop-cloud');
-    const edge = await connect('lane-stop-edge');
+    const client = await rig.connect('lane-stop-cloud');
+    const edge = await rig.connect('lane-stop-edge');
     const ackTopic = channelAckTopic('lane-stop', cut.name, 0, producer);
     const dataTopic = channelDataTopic('lane-stop', cut.name, 0);
     const acked: number[] = [];
@@ -70,9 +50,9 @@ describe('a cloud lane stopped while frames still arrive (a redeploy, a partitio
     const written: number[] = [];
     let wroteTen = () => {};
     const tenWritten = new Promise<void>((resolve) => { wroteTen = resolve; });
-    const channels = await bindPartChannels(part, { client, producer: 'cloud-0', stateDir: join(dir, 'cloud'), expectProducers: [producer] });
+    const channels = await bindPartChannels(part, { client, producer: 'cloud-0', stateDir: join(rig.dir, 'cloud'), expectProducers: [producer] });
     const subscribed = new Promise<void>((resolve) => {
-      broker.broker.on('subscribe', (subs) => { if (subs.some((s) => s.topic === dataTopic)) resolve(); });
+      rig.broker.broker.on('subscribe', (subs) => { if (subs.some((s) => s.topic === dataTopic)) resolve(); });
     });
     const run = startRun(part.graph, {
       sources: channels.sources,

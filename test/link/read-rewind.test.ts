@@ -1,31 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createChannelSender } from '../../shared/link/index.ts';
 import { openDiskLog, type OutboxLog } from '../../shared/store/index.ts';
 import { channelAckTopic, channelDataTopic, decodeFrame, encodeFrame, type Frame } from '../../shared/wire/index.ts';
-import { startAedes, type AedesTestBroker } from '../support/brokers.ts';
+import { linkRig } from '../support/link-rig.ts';
 
-let broker: AedesTestBroker;
-let dir: string;
-const clients: MqttClient[] = [];
-beforeAll(async () => {
-  broker = await startAedes();
-  dir = mkdtempSync(join(tmpdir(), 'sluice-read-rewind-'));
-});
-afterAll(async () => {
-  for (const c of clients) await c.endAsync(true);
-  await broker.close();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-async function connect(id: string): Promise<MqttClient> {
-  const c = await mqtt.connectAsync(broker.url, { clientId: id, reconnectPeriod: 0 });
-  clients.push(c);
-  return c;
-}
+const rig = linkRig('read-rewind');
 
 /** Lets the test hold the outbox's reads, as a slow disk would, and see when one has begun. */
 function holdReads(log: OutboxLog) {
@@ -56,8 +36,8 @@ describe('a sender whose position moves back while a backlog read is in flight',
   it('reads again from where it was sent back: no frame claims the records between were dropped', async () => {
     const app = 'rewind';
     const producer = 'gw-r';
-    const client = await connect('rewind-sender');
-    const peer = await connect('rewind-peer');
+    const client = await rig.connect('rewind-sender');
+    const peer = await rig.connect('rewind-peer');
     const frames: Frame[] = [];
     const waiters: { n: number; resolve: () => void }[] = [];
     peer.on('message', (_t, payload) => {
@@ -69,7 +49,7 @@ describe('a sender whose position moves back while a backlog read is in flight',
     const framesSeen = (n: number) => new Promise<void>((resolve) => { if (frames.length >= n) resolve(); else waiters.push({ n, resolve }); });
     await peer.subscribeAsync(channelDataTopic(app, 'readings', 0), { qos: 1 });
 
-    const log = await openDiskLog(join(dir, 'outbox'));
+    const log = await openDiskLog(join(rig.dir, 'outbox'));
     const reads = holdReads(log);
     const ackTopic = channelAckTopic(app, 'readings', 0, producer);
     const sender = createChannelSender({ client, app, channel: 'readings', producer, log, maxInflightFrames: 2, maxEventsPerFrame: 500, ackTimeoutMs: 60_000, heartbeatMs: 60_000 });
