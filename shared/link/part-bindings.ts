@@ -166,7 +166,8 @@ export async function bindPartChannels(part: GraphPart, opts: PartChannelsOption
   const saved: Record<string, number> = {};
   let saving: Promise<void> = Promise.resolve();
   const save = (group: string, wm: number): Promise<void> => {
-    saved[group] = wm;
+    // Final before a restart stays final: a group's saved watermark never moves back.
+    saved[group] = Math.max(saved[group] ?? -Infinity, wm);
     saving = saving.catch(() => {}).then(() => final.write({ ...saved }));
     return saving;
   };
