@@ -60,6 +60,8 @@ interface Producer {
   askedFrom: number;
   /** Highest seq whose results are durable here (acked to the producer as such). */
   durable: number;
+  /** The state of the epoch this one replaced, kept in case that epoch speaks again. */
+  previous?: Producer | undefined;
 }
 
 /**
@@ -132,13 +134,24 @@ export class ChannelReceiver {
     // that has gone quiet (offline), it is a producer back under an older epoch (its outbox
     // made anew on a clock set back, an earlier layout restored), and starts over like a new one.
     if (p !== undefined && f.epoch < p.epoch && !p.offline) { this.s.fencedFrames++; return; }
-    if (p === undefined || f.epoch !== p.epoch) {
+    if (p !== undefined && f.epoch !== p.epoch && p.previous?.epoch === f.epoch) {
+      // The epoch we switched away from speaks again (that switch was a stale frame, say): take
+      // its state back as it was, not from its base, which would deliver what it had again.
+      const back: Producer = p.previous;
+      p.previous = undefined;
+      back.previous = p;
+      back.watermark = Math.max(back.watermark, p.watermark);
+      p = back;
+      this.producers.set(f.producer, p);
+    } else if (p === undefined || f.epoch !== p.epoch) {
       // A producer we know nothing of, or at another epoch (its outbox made anew numbers from 1
       // again: what we hold of the old one says nothing of these seqs): start after what it
       // says is durable (asking for any gap up to this frame), or, if it does not say, from here.
       if (p !== undefined && p.epoch >= 0) this.s.epochChanges++;
       const from = f.baseSeq ?? f.firstSeq - (f.dropped ?? 0) - 1;
-      p = { epoch: f.epoch, contiguous: from, watermark: p?.watermark ?? -Infinity, lastHeard: 0, offline: false, buffer: new Map(), askedFrom: 0, durable: f.baseSeq ?? -1 };
+      const previous = p !== undefined && p.epoch >= 0 ? p : undefined;
+      if (previous) previous.previous = undefined;
+      p = { epoch: f.epoch, contiguous: from, watermark: p?.watermark ?? -Infinity, lastHeard: 0, offline: false, buffer: new Map(), askedFrom: 0, durable: f.baseSeq ?? -1, previous };
       this.producers.set(f.producer, p);
     }
     // Everything up to the producer's base is durable at some receiver (an earlier incarnation of

@@ -97,4 +97,42 @@ describe('a receiver facing gaps, duplicates and stale epochs', () => {
       await producer.endAsync();
     }
   });
+
+  it('a stale frame of an older epoch, taken once the producer went quiet, does not make the newer epoch deliver again', async () => {
+    const client = await mqtt.connectAsync(broker.url, { clientId: 'flip-rx' });
+    const producer = await mqtt.connectAsync(broker.url, { clientId: 'flip-tx' });
+    const delivered: number[] = [];
+    const control: Frame[] = [];
+    let onControl = () => {};
+    await producer.subscribeAsync(channelAckTopic('flip', 'c', 0, 'p'), { qos: 1 });
+    producer.on('message', (_t, payload) => { const r = decodeFrame(payload); if (r.ok) { control.push(r.frame); onControl(); } });
+    // Results never durable here (windows still open, say): what is delivered runs ahead of the acks.
+    const rx = createChannelReceiver({
+      client, app: 'flip', channel: 'c', durable: () => {},
+      onEvents: (_p, events) => { for (const e of events) delivered.push(e.value as number); },
+      onWatermark: () => {},
+    });
+    await rx.start();
+    const send = (f: DataFrame) => producer.publishAsync(channelDataTopic('flip', 'c', 0), Buffer.from(encodeFrame(f)), { qos: 1 });
+    const received = (epoch: number, seq: number) => new Promise<void>((resolve) => {
+      const check = () => { if (control.some((c) => c.type === 'ack' && c.epoch === epoch && c.receivedSeq === seq)) resolve(); };
+      onControl = check;
+      check();
+    });
+    try {
+      await send(frame(1, 5, { epoch: 2, baseSeq: 0 }));
+      await received(2, 5);
+      rx.markOffline('p');
+      await send(frame(1, 2, { epoch: 1, baseSeq: 0 })); // a stale frame of its older outbox
+      await received(1, 2);
+      await send(frame(6, 7, { epoch: 2, baseSeq: 0 })); // the producer as it is: nothing acked yet
+      await received(2, 7);
+      expect(delivered).toEqual([1, 2, 3, 4, 5, 1, 2, 6, 7]);
+      expect(rx.stats()).toMatchObject({ resendRequests: 0, duplicates: 0 });
+    } finally {
+      rx.close();
+      await client.endAsync();
+      await producer.endAsync();
+    }
+  });
 });
