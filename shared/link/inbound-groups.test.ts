@@ -24,4 +24,15 @@ describe('inboundGroups', () => {
     expect(names).toHaveLength(2);
     expect(inboundGroups(part)).toEqual(names.map((n) => ({ name: n, channels: [n] })));
   });
+
+  it('names a group of several channels for all of them, so another grouping never shares its name', () => {
+    const part = cloudPart((a) => {
+      const l = a.source<{ k: string; t: number }>('left', { format: 'json', eventTime: 't' }).keyBy((r) => r.k);
+      const r = a.source<{ k: string; t: number }>('right', { format: 'json', eventTime: 't' }).keyBy((r) => r.k);
+      l.join(r).window(tumbling('10s')).apply((x, y) => ({ x, y })).sink('out');
+      a.source<{ k: string; t: number; v: number }>('temps', { format: 'json', eventTime: 't' }).keyBy((x) => x.k).window(tumbling('10s')).sum((x) => x.v).sink('sums');
+    });
+    const [left, right, temps] = part.inbound.map((c) => c.name) as [string, string, string];
+    expect(inboundGroups(part)).toEqual([{ name: `${left}+${right}`, channels: [left, right] }, { name: temps, channels: [temps] }]);
+  });
 });

@@ -12,7 +12,7 @@ export interface InboundGroup {
  * common operator (a join's two sides, a union) are final only together, up to the slower
  * one's watermark; channels that never meet (two pipelines in one app) are final each on its
  * own, so a silent one holds no other back. The only group of a part with one is named `''`
- * (the saved format before groups); otherwise each is named for its first channel.
+ * (the saved format before groups); otherwise each is named for its channels, joined by '+'.
  *
  * @example
  * inboundGroups(splitGraph(graph, 'cloud')); // [{ name: '', channels: ['0-left_keyBy', '1-right_keyBy'] }]
@@ -43,5 +43,7 @@ export function inboundGroups(part: GraphPart): InboundGroup[] {
   const groups = new Map<number, string[]>();
   names.forEach((n, i) => groups.set(root(i), [...(groups.get(root(i)) ?? []), n]));
   const all = [...groups.values()].map((channels) => [...channels].sort());
-  return all.map((channels) => ({ name: all.length === 1 ? '' : channels[0]!, channels }));
+  // Named for all of its channels: a later version that groups them otherwise finds nothing
+  // saved under a name it shares with a different group.
+  return all.map((channels) => ({ name: all.length === 1 ? '' : channels.join('+'), channels }));
 }
