@@ -150,7 +150,12 @@ export class ChannelReceiver {
       if (p !== undefined && p.epoch >= 0) this.s.epochChanges++;
       const from = f.baseSeq ?? f.firstSeq - (f.dropped ?? 0) - 1;
       const previous = p !== undefined && p.epoch >= 0 ? p : undefined;
-      if (previous) previous.previous = undefined;
+      if (previous) {
+        // Kept small: frames it held after a gap are asked for again if that epoch comes back.
+        previous.previous = undefined;
+        previous.buffer.clear();
+        previous.askedFrom = 0;
+      }
       p = { epoch: f.epoch, contiguous: from, watermark: p?.watermark ?? -Infinity, lastHeard: 0, offline: false, buffer: new Map(), askedFrom: 0, durable: f.baseSeq ?? -1, previous };
       this.producers.set(f.producer, p);
     }
