@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Graph } from '../shared/graph/index.ts';
-import { bindPartChannels, connectWithBackoff, disconnect } from '../shared/link/index.ts';
+import { bindPartChannels, connectWithBackoff, describeOrphan, disconnect } from '../shared/link/index.ts';
 import type { Part } from '../shared/planner/index.ts';
 import type { LogOptions } from '../shared/store/index.ts';
 import { splitGraph, startRun, type MetricsSnapshot, type SinkBinding, type SourceBinding } from '../shared/runtime/index.ts';
@@ -49,7 +49,7 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
     replayableInputs: Object.values(o.sources).every((b) => b.type === 'file'),
   });
   try {
-    for (const orphan of channels.orphans) io.stderr.write(`sluice: ${orphan.events} event(s) in ${orphan.path} will not be sent: this app has no channel by that name (renamed, or its partitions changed); remove the directory once they are not needed\n`);
+    for (const orphan of channels.orphans) io.stderr.write(`sluice: ${describeOrphan(orphan)}\n`);
     if (channels.noResumeReason && part.outbound.length > 0) io.stderr.write(`sluice: after a crash this part re-reads its input: ${channels.noResumeReason}\n`);
     const { skipped, again } = channels.torn;
     if (skipped + again > 0) {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import { describeError } from '../errors.ts';
 import type { Graph } from '../graph/index.ts';
-import { addCounts, bindPartChannels, brokerFinalWatermark, combinedFinalWatermark, fileFinalWatermark, type PartChannels } from '../link/index.ts';
+import { addCounts, bindPartChannels, describeOrphan, brokerFinalWatermark, combinedFinalWatermark, fileFinalWatermark, type PartChannels } from '../link/index.ts';
 import type { StatusEvent } from '../ops/index.ts';
 import { channelBinding, DEAD_LETTER, loadArtifact, splitGraph, startRun, type GraphPart, type Run, type SinkBinding, type SourceBinding } from '../runtime/index.ts';
 import type { LogOptions } from '../store/index.ts';
@@ -142,9 +142,7 @@ export class AppRunner {
         ]),
       }),
     });
-    for (const orphan of channels.orphans) {
-      o.log?.(`app ${d.app}: ${orphan.events} event(s) in ${orphan.path} will not be sent: this version has no channel by that name (renamed, or its partitions changed); remove the directory once they are not needed`);
-    }
+    for (const orphan of channels.orphans) o.log?.(`app ${d.app}: ${describeOrphan(orphan)}`);
     if (channels.resumeWatermark > -Infinity) {
       o.log?.(`app ${d.app} ${o.role === 'cloud' ? `partition ${k} ` : ''}resumes at watermark ${channels.resumeWatermark}, where its results were final`);
     }

@@ -1,22 +1,20 @@
 /**
  * Callers of a sender's `drained()`: each waits until the receiver has acked up to its seq and
- * confirmed holding its watermark.
+ * confirmed holding its watermark, as `reached` tells from the sender's own state.
  */
 export class DrainWaiters {
   private waiting: { seq: number; watermark: number; resolve: () => void }[] = [];
-  private acked = -Infinity;
-  private watermark = -Infinity;
 
-  /** Resolves once `update` reports both reached (at once if they have been). */
+  constructor(private readonly reached: (seq: number, watermark: number) => boolean) {}
+
+  /** Resolves once both are reached (at once if they have been). */
   until(seq: number, watermark: number): Promise<void> {
     if (this.reached(seq, watermark)) return Promise.resolve();
     return new Promise<void>((resolve) => this.waiting.push({ seq, watermark, resolve }));
   }
 
-  /** The receiver's newest ack and confirmed watermark. */
-  update(acked: number, watermark: number): void {
-    this.acked = acked;
-    this.watermark = watermark;
+  /** The receiver's ack or confirmed watermark moved: lets go whoever it satisfies. */
+  wake(): void {
     if (this.waiting.length === 0) return;
     const done = this.waiting.filter((w) => this.reached(w.seq, w.watermark));
     this.waiting = this.waiting.filter((w) => !this.reached(w.seq, w.watermark));
@@ -26,9 +24,5 @@ export class DrainWaiters {
   /** Lets every waiter go (the sender closed). */
   releaseAll(): void {
     for (const w of this.waiting.splice(0)) w.resolve();
-  }
-
-  private reached(seq: number, watermark: number): boolean {
-    return this.acked >= seq && this.watermark >= watermark;
   }
 }

@@ -7,4 +7,5 @@ export { connectWithBackoff, disconnect, type ConnectOptions } from './connect.t
 export { ChannelFrameStore, reconnectClient } from './frame-store.ts';
 export { SourcePositions, type Positions } from './positions.ts';
 export { AckGate, resultHorizon } from './ack-gate.ts';
+export { describeOrphan, type OrphanOutbox } from './orphan-outboxes.ts';
 export { fileFinalWatermark, brokerFinalWatermark, combinedFinalWatermark, type FinalWatermarkStore } from './final-watermark.ts';

@@ -31,3 +31,8 @@ export async function orphanOutboxes(dir: string, used: ReadonlySet<string>): Pr
   }
   return out;
 }
+
+/** What a user is told of an orphan, in one line. */
+export function describeOrphan(o: OrphanOutbox): string {
+  return `${o.events} event(s) in ${o.path} will not be sent: no channel of this app has that name now (renamed, or its partitions changed); remove the directory once they are not needed`;
+}

@@ -72,7 +72,7 @@ export class ChannelSender implements Collector {
   /** The newest watermark sent, and the newest the receiver confirmed holding. */
   private sentWatermark = -Infinity;
   private ackedWatermark = -Infinity;
-  private readonly drains = new DrainWaiters();
+  private readonly drains = new DrainWaiters((seq, watermark) => this.acked >= seq && this.ackedWatermark >= watermark);
   private readonly stats_: ChannelSenderStats;
   private readonly onMessage: (topic: string, payload: Buffer) => void;
   private readonly onConnect: () => void;
@@ -97,7 +97,6 @@ export class ChannelSender implements Collector {
     this.acked = st.ackedSeq;
     this.received = st.ackedSeq;
     this.nextSeq = st.ackedSeq + 1;
-    this.drains.update(this.acked, this.ackedWatermark);
     this.lastProgress = this.clock.now();
     this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, receivedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0, droppedUnsent: 0, droppedClosed: 0, replaySkipped: 0, sendErrors: 0 };
     this.toSkip = opts.skipReplayed ?? 0;
@@ -319,7 +318,7 @@ export class ChannelSender implements Collector {
   private onAck(seq: number, watermark: number | undefined, received: number | undefined): void {
     if (watermark !== undefined && watermark > this.ackedWatermark) {
       this.ackedWatermark = watermark;
-      this.drains.update(this.acked, this.ackedWatermark);
+      this.drains.wake();
     }
     const arrived = Math.max(seq, received ?? seq);
     if (arrived > this.received) {
@@ -336,7 +335,7 @@ export class ChannelSender implements Collector {
     this.stats_.ackedSeq = seq;
     this.lastProgress = this.clock.now();
     this.marks.dropUpTo(seq);
-    this.drains.update(this.acked, this.ackedWatermark);
+    this.drains.wake();
     // Positions of what is acked are saved, in order, before the log forgets those records;
     // only the saves chain (the log trims at once; its promise waits for the paced cursor).
     this.positionsSaved = Promise.all([this.positionsSaved.catch(() => {}), this.opts.positions?.persistUpTo(seq)]);

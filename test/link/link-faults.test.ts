@@ -44,29 +44,45 @@ describe('a receiver facing gaps, duplicates and stale epochs', () => {
     events: Array.from({ length: last - first + 1 }, (_, i) => ({ ts: first + i, key: undefined, value: first + i })), ...over,
   });
 
-  it('holds frames after a gap, asks for the missing seqs, then delivers everything once and in order', async () => {
-    const client = await mqtt.connectAsync(broker.url, { clientId: 'gap-rx' });
-    const producer = await mqtt.connectAsync(broker.url, { clientId: 'gap-tx' });
+  /**
+   * A receiver of channel `c` of `app` and a producer 'p' on a client of its own: what the
+   * receiver delivers, the control frames it sends back, and a wait for one matching `pred`.
+   */
+  async function receiverRig(app: string, durable?: (producer: string, seq: number, ack: () => void) => void) {
+    const client = await mqtt.connectAsync(broker.url, { clientId: `${app}-rx` });
+    const producer = await mqtt.connectAsync(broker.url, { clientId: `${app}-tx` });
     const delivered: number[] = [];
     const control: Frame[] = [];
     let onControl = () => {};
-    await producer.subscribeAsync(channelAckTopic('gaps', 'c', 0, 'p'), { qos: 1 });
+    await producer.subscribeAsync(channelAckTopic(app, 'c', 0, 'p'), { qos: 1 });
     producer.on('message', (_t, payload) => {
       const r = decodeFrame(payload);
       if (r.ok) { control.push(r.frame); onControl(); }
     });
     const rx = createChannelReceiver({
-      client, app: 'gaps', channel: 'c',
+      client, app, channel: 'c', ...(durable ? { durable } : {}),
       onEvents: (_p, events) => { for (const e of events) delivered.push(e.value as number); },
       onWatermark: () => {},
     });
     await rx.start();
-    const send = (f: DataFrame) => producer.publishAsync(channelDataTopic('gaps', 'c', 0), Buffer.from(encodeFrame(f)), { qos: 1 });
-    const controlMatching = (pred: (f: Frame) => boolean) => new Promise<Frame>((resolve) => {
-      const check = () => { const f = control.find(pred); if (f) resolve(f); };
-      onControl = check;
-      check();
-    });
+    return {
+      rx, delivered, control,
+      send: (f: DataFrame) => producer.publishAsync(channelDataTopic(app, 'c', 0), Buffer.from(encodeFrame(f)), { qos: 1 }),
+      controlMatching: (pred: (f: Frame) => boolean) => new Promise<Frame>((resolve) => {
+        const check = () => { const f = control.find(pred); if (f) resolve(f); };
+        onControl = check;
+        check();
+      }),
+      async close() {
+        rx.close();
+        await client.endAsync();
+        await producer.endAsync();
+      },
+    };
+  }
+
+  it('holds frames after a gap, asks for the missing seqs, then delivers everything once and in order', async () => {
+    const { rx, delivered, control, send, controlMatching, close } = await receiverRig('gaps');
     try {
       await send(frame(1, 3));
       await controlMatching((f) => f.type === 'ack' && f.ackedSeq === 3);
@@ -92,33 +108,14 @@ describe('a receiver facing gaps, duplicates and stale epochs', () => {
       expect(delivered).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2]);
       expect(rx.stats()).toMatchObject({ fencedFrames: 1, epochChanges: 1 });
     } finally {
-      rx.close();
-      await client.endAsync();
-      await producer.endAsync();
+      await close();
     }
   });
 
   it('a stale frame of an older epoch, taken once the producer went quiet, does not make the newer epoch deliver again', async () => {
-    const client = await mqtt.connectAsync(broker.url, { clientId: 'flip-rx' });
-    const producer = await mqtt.connectAsync(broker.url, { clientId: 'flip-tx' });
-    const delivered: number[] = [];
-    const control: Frame[] = [];
-    let onControl = () => {};
-    await producer.subscribeAsync(channelAckTopic('flip', 'c', 0, 'p'), { qos: 1 });
-    producer.on('message', (_t, payload) => { const r = decodeFrame(payload); if (r.ok) { control.push(r.frame); onControl(); } });
     // Results never durable here (windows still open, say): what is delivered runs ahead of the acks.
-    const rx = createChannelReceiver({
-      client, app: 'flip', channel: 'c', durable: () => {},
-      onEvents: (_p, events) => { for (const e of events) delivered.push(e.value as number); },
-      onWatermark: () => {},
-    });
-    await rx.start();
-    const send = (f: DataFrame) => producer.publishAsync(channelDataTopic('flip', 'c', 0), Buffer.from(encodeFrame(f)), { qos: 1 });
-    const received = (epoch: number, seq: number) => new Promise<void>((resolve) => {
-      const check = () => { if (control.some((c) => c.type === 'ack' && c.epoch === epoch && c.receivedSeq === seq)) resolve(); };
-      onControl = check;
-      check();
-    });
+    const { rx, delivered, send, controlMatching, close } = await receiverRig('flip', () => {});
+    const received = (epoch: number, seq: number) => controlMatching((c) => c.type === 'ack' && c.epoch === epoch && c.receivedSeq === seq);
     try {
       await send(frame(1, 5, { epoch: 2, baseSeq: 0 }));
       await received(2, 5);
@@ -130,9 +127,7 @@ describe('a receiver facing gaps, duplicates and stale epochs', () => {
       expect(delivered).toEqual([1, 2, 3, 4, 5, 1, 2, 6, 7]);
       expect(rx.stats()).toMatchObject({ resendRequests: 0, duplicates: 0 });
     } finally {
-      rx.close();
-      await client.endAsync();
-      await producer.endAsync();
+      await close();
     }
   });
 });
