@@ -1,7 +1,8 @@
 /**
  * What a channel sender stores in its outbox: one span record per batch of events (see
  * `OutboxLog.appendSpans`), its payload the events' CBOR items back to back, as a data frame
- * carries them, so a frame is made of stored bytes without decoding any event.
+ * carries them (shared/wire/items.ts), so a frame is made of stored bytes without decoding any
+ * event. Spans written before items used cbor-x records hold plain CBOR maps, read the same.
  *
  * Payload layout: `items`, or, for the batch that ends a source batch, `0x00 | len u16 LE |
  * CBOR [source, record] | items`: the input position the last event reached (0x00 never
@@ -10,7 +11,7 @@
  */
 import { Encoder } from 'cbor-x';
 import type { LogRecord, Span } from '../store/index.ts';
-import { cborArrayHeadBytes } from '../wire/index.ts';
+import { encodeItems } from '../wire/index.ts';
 
 const cbor = new Encoder({ useRecords: false });
 const POSITION_PREFIX = 0x00;
@@ -27,12 +28,11 @@ export interface SourcePosition {
 export type PendingEvent = [ts: number, key: unknown, value: unknown];
 
 /**
- * Encodes `events` as the items of one span, with one encoder call for them all (a CBOR
- * array is its head followed by its items); `position`, if given, is the batch's last.
+ * Encodes `events` as the items of one span, in one `encodeItems` call (so a span reads on its
+ * own, and a frame carries spans whole); `position`, if given, is the batch's last.
  */
 export function encodeSpan(events: readonly PendingEvent[], position?: SourcePosition): Uint8Array {
-  const array = cbor.encode(events) as Uint8Array;
-  const items = array.subarray(cborArrayHeadBytes(array));
+  const items = encodeItems(events);
   if (position === undefined) return items;
   const pos = cbor.encode([position.source, position.record]) as Uint8Array;
   const out = new Uint8Array(3 + pos.byteLength + items.byteLength);

@@ -4,6 +4,7 @@ import { Encoder } from 'cbor-x';
 import { SluiceError } from '../errors.ts';
 import { DEFAULT_FRAME_LIMITS, FRAME_VERSION, decodeFrame, encodeDataFrame, encodeFrame, parseFrameLimits } from './frame.ts';
 import type { DataFrame, DecodeFrameResult, Frame, FrameEvent } from './frame.ts';
+import { encodeItems } from './items.ts';
 
 const raw = new Encoder({ useRecords: false });
 
@@ -68,7 +69,7 @@ describe('encodeFrame / decodeFrame', () => {
     expect(frameOf(decodeFrame(encodeFrame(beat)))).toEqual(beat);
   });
 
-  it('writes plain CBOR maps any decoder can read', () => {
+  it('writes a plain CBOR map any decoder can read, its items a plain byte string', () => {
     const bytes = encodeFrame(data([{ ts: 1, value: 2 }]));
     expect(bytes[0]! >> 5).toBe(5); // major type 5: map
     const map = raw.decode(bytes) as { items: Uint8Array };
@@ -248,8 +249,14 @@ describe('encodeDataFrame: events as stored CBOR items', () => {
 
   it('writes the same bytes as encodeFrame for the same events', () => {
     const events = [{ ts: 1, key: undefined, value: { t: 21.5 } }, { ts: 2, key: 'm-1', value: [1, 2] }];
-    const items = events.map((e) => raw.encode([e.ts, e.key, e.value]));
-    expect(encodeDataFrame({ ...header, items })).toEqual(encodeFrame({ ...header, events }));
+    const items = [encodeItems(events.map((e) => [e.ts, e.key, e.value] as const))];
+    expect(encodeDataFrame({ ...header, items, itemCount: 2 })).toEqual(encodeFrame({ ...header, events }));
+  });
+
+  it('reads items of plain CBOR maps, as outboxes written before records hold them', () => {
+    const items = [raw.encode([1, undefined, { t: 21.5, rh: 40 }]), raw.encode([2, 'k', { t: 22, rh: 41 }])];
+    const back = frameOf(decodeFrame(encodeDataFrame({ ...header, items }))) as DataFrame;
+    expect(back.events).toEqual([{ ts: 1, key: undefined, value: { t: 21.5, rh: 40 } }, { ts: 2, key: 'k', value: { t: 22, rh: 41 } }]);
   });
 
   it('ignores entries a producer keeps after [ts, key, value] (a source position)', () => {

@@ -13,6 +13,7 @@
  * `items` is a byte string holding one CBOR item per event, back to back (an RFC 8742 CBOR
  * sequence): each an array `[ts, key, value, ...]`, CBOR `undefined` standing for "no key";
  * entries after the third are the producer's own (e.g. a source position) and are ignored.
+ * Objects in them are cbor-x records defined within the items (items.ts).
  * A sender ships the items its outbox stored as they are, with no decode and re-encode
  * (issue 3); version 1 carried a flat `events` array instead and is not read any more.
  * `watermark` is a float, so -Infinity and +Infinity travel as themselves.
@@ -23,6 +24,7 @@ import { Encoder } from 'cbor-x';
 import { SluiceError } from '../errors.ts';
 import { DEFAULT_FRAME_LIMITS, type FrameLimits } from './frame-limits.ts';
 import type { AckFrame, DataFrame, EncodedDataFrame, Frame, FrameEvent, ResendFrame } from './frame-types.ts';
+import { decodeItems, encodeItems, type ItemTriple } from './items.ts';
 
 export { DEFAULT_FRAME_LIMITS, parseFrameLimits, type FrameLimits, type FrameLimitsOptions } from './frame-limits.ts';
 
@@ -52,15 +54,13 @@ export function encodeFrame(frame: Frame, limits?: FrameLimits): Uint8Array {
   if (problem !== undefined) throw invalidFrame(frame, problem);
   if (frame.type === 'data') {
     const { events, ...header } = frame;
-    const triples = new Array<unknown>(events.length);
+    const triples = new Array<ItemTriple>(events.length);
     for (let i = 0; i < events.length; i++) {
       const e = events[i]!;
       triples[i] = [e.ts, e.key, e.value];
     }
-    // One encoder call for all: a CBOR array is its head followed by its items back to back,
-    // so the items are the array's bytes after the head (one call is ~2x faster than n calls).
-    const array = codec.encode(triples);
-    return sized(frame, writeDataFrame(header, [array.subarray(cborArrayHeadBytes(array))]), limits);
+    // One encoder call for all (~2x faster than one per event).
+    return sized(frame, writeDataFrame(header, [encodeItems(triples)]), limits);
   }
   return sized(frame, codec.encode(toWire(frame)), limits);
 }
@@ -107,17 +107,6 @@ function sized(frame: { readonly producer: unknown }, bytes: Uint8Array, limits:
 
 const ITEMS_KEY = codec.encode('items');
 const newBytes = (bytes: number): Uint8Array => new Uint8Array(bytes);
-
-/**
- * Bytes of the head of the CBOR array at the start of `bytes` (RFC 8949 §3: 1 + 0/1/2/4/8):
- * what to cut off an encoded array to keep its items back to back.
- */
-export function cborArrayHeadBytes(bytes: Uint8Array): number {
-  const head = bytes[0]!;
-  if (head >> 5 !== 4) throw new Error(`unexpected CBOR head 0x${head.toString(16)} for an array from the encoder`);
-  const info = head & 0x1f;
-  return info < 24 ? 1 : info === 24 ? 2 : info === 25 ? 3 : info === 26 ? 5 : 9;
-}
 
 /**
  * Writes the header map with one more entry, `items`: a byte string of the items back to
@@ -251,7 +240,7 @@ function readItems(items: unknown, limits: FrameLimits): FrameEvent[] | string {
   if (items.byteLength === 0) return events;
   let problem: string | undefined;
   try {
-    codec.decodeMultiple(items, (item: unknown) => {
+    decodeItems(items, (item: unknown) => {
       const i = events.length;
       if (i >= limits.maxEvents) {
         problem = `frame has more than ${limits.maxEvents} events, over the limit`;

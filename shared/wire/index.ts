@@ -4,3 +4,4 @@ export * from './payload.ts';
 export * from './frame.ts';
 export * from './topics.ts';
 export * from './control.ts';
+export * from './items.ts';
