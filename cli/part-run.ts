@@ -72,7 +72,7 @@ export async function runPart(graph: Graph, o: PartRunOptions, io: Io): Promise<
     try {
       const { metrics } = await run.done;
       const st = channels.stats();
-      for (const [name, s] of Object.entries(st.outbound)) io.stderr.write(`  channel ${name} out: ${s.appended} appended, ${s.eventsSent} sent, ${s.eventsResent} resent, ${s.droppedUnsent} dropped by the outbox bound, ${s.droppedClosed} pushed after it closed, acked to seq ${s.ackedSeq}, backlog ${s.backlog}\n`);
+      for (const [name, s] of Object.entries(st.outbound)) io.stderr.write(`  channel ${name} out: ${s.appended} appended, ${s.eventsSent} sent, ${s.eventsResent} resent, ${s.droppedUnsent} dropped by the outbox bound, ${s.droppedClosed} pushed after it closed, ${s.droppedTooLarge} too large to store${s.lastTooLarge ? ` (${s.lastTooLarge})` : ''}, acked to seq ${s.ackedSeq}, backlog ${s.backlog}\n`);
       for (const [name, s] of Object.entries(st.inbound)) io.stderr.write(`  channel ${name} in: ${s.events} events, ${s.duplicates} duplicates dropped, ${s.rejectedFrames} bad frames, ${s.upstreamDropped} dropped upstream\n`);
       return metrics;
     } finally {

@@ -175,7 +175,7 @@ export class AppRunner {
     let { eventsIn, deadLetters } = this.retired;
     for (const lane of this.lanes.values()) {
       const st = lane.channels.stats();
-      for (const [name, s] of Object.entries(st.outbound)) channels[name] = { backlog: s.backlog, undelivered: s.undelivered, sent: s.eventsSent, acked: s.ackedSeq, dropped: s.droppedUnsent + s.droppedClosed };
+      for (const [name, s] of Object.entries(st.outbound)) channels[name] = { backlog: s.backlog, undelivered: s.undelivered, sent: s.eventsSent, acked: s.ackedSeq, dropped: s.droppedUnsent + s.droppedClosed + s.droppedTooLarge };
       for (const [name, r] of Object.entries(st.inbound)) {
         const one = { events: r.events, duplicates: r.duplicates, rejected: r.rejectedFrames, resendRequests: r.resendRequests, fenced: r.fencedFrames, ...(r.lastRejection ? { lastRejection: r.lastRejection } : {}) };
         const sum = inbound[name];

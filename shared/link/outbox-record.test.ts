@@ -24,13 +24,28 @@ describe('outbox span records', () => {
     expect(positions).toEqual([{ source: 'in.csv', record: 70 }, undefined, { source: 'in.csv', record: 200 }, undefined]);
   });
 
-  it('halves a span until it fits the byte bound; one event stays whole whatever its size', () => {
+  it('halves a span until it fits the byte bound', () => {
     const big: PendingEvent[] = Array.from({ length: 8 }, (_, i) => [i, undefined, 'x'.repeat(300)]);
     const spans = toSpans(big, [{ at: 8, position: { source: 's', record: 8 } }], 100, 700);
     expect(spans.map((s) => s.count)).toEqual([2, 2, 2, 2]);
-    expect(spans.every((s) => s.payload.byteLength <= 700 || s.count === 1)).toBe(true);
+    expect(spans.every((s) => s.payload.byteLength <= 700)).toBe(true);
     expect(readSpan(asRecord(spans[3]!.payload, 2)).position).toEqual({ source: 's', record: 8 });
-    expect(toSpans([[0, undefined, 'y'.repeat(2000)]], [], 100, 700).map((s) => s.count)).toEqual([1]);
+  });
+
+  it('leaves out an event that alone passes the bound, says its size, and moves its position to the span before', () => {
+    const sizes: number[] = [];
+    const evs: PendingEvent[] = [[0, undefined, 'a'], [1, undefined, 'b'], [2, undefined, 'y'.repeat(2000)]];
+    const spans = toSpans(evs, [{ at: 3, position: { source: 's', record: 3 } }], 2, 700, (bytes) => sizes.push(bytes));
+    expect(spans.map((s) => s.count)).toEqual([2]);
+    expect(sizes).toHaveLength(1);
+    expect(sizes[0]).toBeGreaterThan(2000);
+    const { items, position } = readSpan(asRecord(spans[0]!.payload, 2));
+    expect(eventsOf(items)).toEqual(evs.slice(0, 2));
+    expect(position).toEqual({ source: 's', record: 3 });
+    // The span before holds another source's position: that one stays.
+    const other = toSpans(evs, [{ at: 2, position: { source: 'r', record: 9 } }, { at: 3, position: { source: 's', record: 3 } }], 10, 700);
+    expect(other.map((s) => readSpan(asRecord(s.payload, s.count)).position)).toEqual([{ source: 'r', record: 9 }]);
+    expect(toSpans([[0, undefined, 'y'.repeat(2000)]], [], 100, 700)).toEqual([]);
   });
 
   it('reads a record written before spans: one item [ts, key, value, source, record]', () => {

@@ -67,18 +67,35 @@ export interface Cut {
 
 /**
  * Cuts the events of one tick into spans: one per source batch (its position on the last),
- * each of at most `maxEvents` events and `maxSpanBytes` bytes (halved until it fits, one event
- * alone whatever its size).
+ * each of at most `maxEvents` events and `maxSpanBytes` bytes (halved until it fits). An event
+ * that alone passes `maxSpanBytes` can be neither stored nor framed: it is left out and its
+ * encoded size given to `oversize` (the caller counts it), and a position it carried goes on
+ * the span before it in this tick where that one has room and no other source's (that input is
+ * then all handled; else a restart reads the batch again and counts the event again).
  */
-export function toSpans(events: PendingEvent[], cuts: readonly Cut[], maxEvents: number, maxSpanBytes: number): Span[] {
+export function toSpans(events: PendingEvent[], cuts: readonly Cut[], maxEvents: number, maxSpanBytes: number, oversize: (bytes: number) => void = () => {}): Span[] {
   const spans: Span[] = [];
+  let last: { from: number; to: number; position: SourcePosition | undefined } | undefined;
+  const slice = (from: number, to: number): PendingEvent[] => (from === 0 && to === events.length ? events : events.slice(from, to));
   const add = (from: number, to: number, position: SourcePosition | undefined): void => {
-    const payload = encodeSpan(from === 0 && to === events.length ? events : events.slice(from, to), position);
-    if (payload.byteLength > maxSpanBytes && to - from > 1) {
+    const payload = encodeSpan(slice(from, to), position);
+    if (payload.byteLength <= maxSpanBytes) {
+      spans.push({ payload, count: to - from });
+      last = { from, to, position };
+    } else if (to - from > 1) {
       const mid = (from + to) >>> 1;
       add(from, mid, undefined);
       add(mid, to, position);
-    } else spans.push({ payload, count: to - from });
+    } else {
+      oversize(payload.byteLength);
+      // One position per span: only where the span before holds none, or one of the same source.
+      if (position === undefined || last === undefined || (last.position !== undefined && last.position.source !== position.source)) return;
+      const moved = encodeSpan(slice(last.from, last.to), position);
+      if (moved.byteLength <= maxSpanBytes) {
+        spans[spans.length - 1] = { payload: moved, count: last.to - last.from };
+        last = { ...last, position };
+      }
+    }
   };
   let from = 0;
   for (const cut of [...cuts, { at: events.length, position: undefined }]) {

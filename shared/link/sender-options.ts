@@ -60,6 +60,12 @@ export interface ChannelSenderStats {
   droppedUnsent: number;
   /** Events pushed after `close()`, or still waiting for a full outbox when it came: not stored. */
   droppedClosed: number;
+  /**
+   * Events too large for one outbox record or one frame (`maxBytesPerFrame`, the outbox's
+   * `maxRecordBytes`): never stored, counted; `lastTooLarge` says the newest one's size.
+   */
+  droppedTooLarge: number;
+  lastTooLarge?: string;
   /** Events pushed again after a crash that the outbox already held (a torn batch read again), not stored twice. */
   replaySkipped: number;
   /** Faults in the send loop (it is retried); the newest one's message. */

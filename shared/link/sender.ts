@@ -98,7 +98,7 @@ export class ChannelSender implements Collector {
     this.received = st.ackedSeq;
     this.nextSeq = st.ackedSeq + 1;
     this.lastProgress = this.clock.now();
-    this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, receivedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0, droppedUnsent: 0, droppedClosed: 0, replaySkipped: 0, sendErrors: 0 };
+    this.stats_ = { appended: 0, framesSent: 0, eventsSent: 0, eventsResent: 0, ackedSeq: st.ackedSeq, receivedSeq: st.ackedSeq, resendRequests: 0, appendRetries: 0, droppedUnsent: 0, droppedClosed: 0, droppedTooLarge: 0, replaySkipped: 0, sendErrors: 0 };
     this.toSkip = opts.skipReplayed ?? 0;
     this.onMessage = (topic, payload) => { if (topic === this.ackTopic) this.onControl(payload); };
     // After a reconnect nothing in flight can be trusted: resend from the last acked seq, once
@@ -123,6 +123,8 @@ export class ChannelSender implements Collector {
   }
 
   private toSkip = 0;
+  /** An event that fits no record or frame (bad input): counted and left out, never stored (issue 3). */
+  private readonly tooLarge = (bytes: number): void => { this.stats_.droppedTooLarge++; this.stats_.lastTooLarge = `an event of ${bytes} encoded bytes, over the ${this.maxSpanBytes}-byte bound of one outbox record and frame`; };
   /** Events pushed since the last position mark: only those belong to the next source batch. */
   private sinceMark = 0;
 
@@ -159,7 +161,7 @@ export class ChannelSender implements Collector {
 
   private flushPending(): void {
     this.flushScheduled = false;
-    const batch = this.pending.length > 0 ? toSpans(this.pending, this.cuts, this.maxEvents, this.maxSpanBytes) : [];
+    const batch = this.pending.length > 0 ? toSpans(this.pending, this.cuts, this.maxEvents, this.maxSpanBytes, this.tooLarge) : [];
     const wm = this.pendingWm;
     this.pending = [];
     this.cuts = [];

@@ -66,18 +66,19 @@ export function encodeFrame(frame: Frame, limits?: FrameLimits): Uint8Array {
 }
 
 /**
- * Encodes a data frame whose events are CBOR items already (one per seq, as `encodeFrame`
- * would write them, possibly with entries of the producer's own after the third), copying
- * each byte once and decoding none: how a sender ships what its outbox stored. `items` are
- * byte strings of one item each, or of several back to back when `itemCount` says how many
- * they hold in all. The header is checked as `encodeFrame` checks it, and the item count
+ * Encodes a data frame whose events are CBOR items already (one per seq, possibly with
+ * entries of the producer's own after the third), copying each byte once and decoding none:
+ * how a sender ships what its outbox stored. Each entry of `items` is the whole output of one
+ * `encodeItems` call (its records refer back to shapes it defined earlier, so it cannot be
+ * cut), or plain CBOR items; `itemCount` says how many items they hold in all when that is not
+ * one per entry. The header is checked as `encodeFrame` checks it, and the item count
  * against the seq range; the items themselves are checked by the receiver's `decodeFrame`.
  * Throws as `encodeFrame` does. `alloc` gives the output buffer (exactly the bytes asked for),
  * for a sender that reuses them.
  *
  * @example
  * const bytes = encodeDataFrame({ type: 'data', producer: 'gw-7', epoch: 0, firstSeq: 5,
- *   lastSeq: 5, watermark: 1000, items: [cbor.encode([1000, undefined, { t: 21.5 }])] });
+ *   lastSeq: 5, watermark: 1000, items: [encodeItems([[1000, undefined, { t: 21.5 }]])] });
  */
 export function encodeDataFrame(frame: EncodedDataFrame, limits?: FrameLimits, alloc?: (bytes: number) => Uint8Array): Uint8Array {
   const items = frame.items as unknown;

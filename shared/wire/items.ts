@@ -5,12 +5,13 @@
  * Objects are written with cbor-x's record extension, in its sequential mode: the first object
  * of a shape carries its keys (tag 57343, a record definition), the others of that shape only
  * their values (a tag from 57344 naming the definition). Telemetry repeats one shape, so the
- * keys go once per call instead of once per event: the items are about a quarter smaller and a
- * receiver decodes them about three times faster than plain maps (BENCHMARKS.md, seventh
- * session), which is most of a receiver's CPU. Definitions start afresh with each
- * `encodeItems` call, so the items of one call read on their own: a frame may carry the items
- * of several calls back to back, never part of one. Plain maps (what earlier builds stored)
- * read the same way; any cbor-x decoder reads both.
+ * keys go once per call instead of once per event: in the benchmarks the items are about a
+ * fifth smaller and a receiver decodes them about twice as fast as plain maps, its largest cost
+ * (BENCHMARKS.md, seventh session). Objects of many different shapes cost a few bytes more
+ * each instead. Definitions start afresh with each `encodeItems` call, so the items of one
+ * call read on their own: a frame may carry the items of several calls back to back, never
+ * part of one. Plain maps (what earlier builds stored) read the same way. Any cbor-x decoder
+ * reads both; another CBOR decoder sees the records as tagged arrays.
  * No `node:` module here; it is bundled for browsers too.
  */
 import { Decoder, Encoder, type Options } from 'cbor-x';
