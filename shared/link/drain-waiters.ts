@@ -16,8 +16,10 @@ export class DrainWaiters {
   /** The receiver's ack or confirmed watermark moved: lets go whoever it satisfies. */
   wake(): void {
     if (this.waiting.length === 0) return;
-    const done = this.waiting.filter((w) => this.reached(w.seq, w.watermark));
-    this.waiting = this.waiting.filter((w) => !this.reached(w.seq, w.watermark));
+    const still: typeof this.waiting = [];
+    const done: typeof this.waiting = [];
+    for (const w of this.waiting) (this.reached(w.seq, w.watermark) ? done : still).push(w);
+    this.waiting = still;
     for (const w of done) w.resolve();
   }
 

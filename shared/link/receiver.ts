@@ -147,10 +147,10 @@ export class ChannelReceiver {
       // A producer we know nothing of, or at another epoch (its outbox made anew numbers from 1
       // again: what we hold of the old one says nothing of these seqs): start after what it
       // says is durable (asking for any gap up to this frame), or, if it does not say, from here.
-      if (p !== undefined && p.epoch >= 0) this.s.epochChanges++;
       const from = f.baseSeq ?? f.firstSeq - (f.dropped ?? 0) - 1;
       const previous = p !== undefined && p.epoch >= 0 ? p : undefined;
       if (previous) {
+        this.s.epochChanges++;
         // Kept small: frames it held after a gap are asked for again if that epoch comes back.
         previous.previous = undefined;
         previous.buffer.clear();
